@@ -1,0 +1,338 @@
+//! The event loop: `block_on`, `spawn`, and the `Runtime` that owns the loop.
+//!
+//! A loop lives on one thread. It owns a task table (every live task, so it
+//! can drop them all when it ends), the two run queues of `queue.rs`, and a
+//! `Driver` (the reactor) to sleep in. `block_on` turns the loop until the
+//! future it was given is ready:
+//!
+//! 1. poll the main future, if something woke it;
+//! 2. run ready tasks, at most `BUDGET` of them;
+//! 3. if nothing is ready, sleep in the reactor until an event, a timer or a
+//!    wake from another thread; if work is waiting but `BUDGET` polls went by
+//!    since the last look at the OS, look now without sleeping, so a task
+//!    that keeps waking itself cannot starve sockets and timers;
+//! 4. take in the wakes that other threads queued.
+//!
+//! `spawn` finds the loop through a thread-local set for as long as
+//! `block_on` runs, which is why tasks need not be `Send`: they never leave
+//! this thread.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::io;
+use std::panic::Location;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::builder::Builder;
+use crate::join::JoinHandle;
+use crate::park::Driver;
+use crate::queue::{self, Local, Shared};
+use crate::sync::thread_local;
+use crate::task::{self, TaskRef};
+
+/// How many polls the loop makes before it looks at the OS again, even when
+/// more tasks are ready. Small enough that I/O waits at most a few
+/// microseconds of task work; large enough that the zero-timeout poll (one
+/// syscall) is amortised over many task polls.
+const BUDGET: u32 = 64;
+
+/// A single-threaded event loop, kept between `block_on` calls.
+///
+/// [`block_on`] (the free function) makes one of these, runs one future and
+/// drops it. Keep a `Runtime` yourself to run several futures in turn on
+/// one loop: tasks still pending when one `block_on` returns go on at the
+/// next, and are dropped when the `Runtime` is.
+///
+/// A `Runtime` is not `Send`: its tasks need not be, so it stays on the
+/// thread that made it.
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+/// The loop's state. Only its own thread ever sees it.
+struct Core {
+    local: Rc<Local>,
+    /// Every live task, so the loop can drop them all when it ends. A task's
+    /// key here is stored in its header and freed when it completes.
+    tasks: RefCell<Slab<TaskRef>>,
+    driver: RefCell<Driver>,
+    /// Where the `block_on` running this loop was called, for the message
+    /// of a nested `block_on`.
+    running_since: Cell<Option<&'static Location<'static>>>,
+}
+
+thread_local! {
+    /// The loop running on this thread, set for the length of `block_on`.
+    static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
+}
+
+/// Runs `future` to completion on a new event loop on this thread and
+/// returns its output: Python's `asyncio.run(main())`.
+///
+/// Tasks spawned inside that are still pending when `future` finishes are
+/// dropped, on this thread, before `block_on` returns.
+///
+/// # Panics
+///
+/// If this thread is already running a loop (inside another `block_on`):
+/// `.await` the future there instead. If the loop cannot start (the process
+/// is out of file descriptors), with the OS's error. A panic in `future`
+/// itself comes out of `block_on`.
+///
+/// ```
+/// let answer = runtime::block_on(async { 6 * 7 });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let runtime = match Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => panic!("runtime::block_on could not start an event loop: {e}"),
+    };
+    runtime.block_on(future)
+}
+
+/// Starts `future` as a task on this thread's loop and returns a handle to
+/// its output: Python's `asyncio.create_task(coro)`.
+///
+/// The task starts running at the loop's next turn, not inside `spawn`.
+/// Dropping the [`JoinHandle`] detaches the task: it still runs to the end.
+/// (In asyncio you must keep a reference to a task; here you need not.)
+///
+/// # Panics
+///
+/// If no loop is running on this thread: call `spawn` from inside
+/// [`block_on`] (or from a task).
+///
+/// ```
+/// runtime::block_on(async {
+///     let handle = runtime::spawn(async { 1 + 1 });
+///     assert_eq!(handle.await.unwrap(), 2);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let spawned_at = Location::caller();
+    with_current("runtime::spawn", |core| core.spawn(future, spawned_at))
+}
+
+/// Calls `f` with the loop running on this thread, or panics naming `what`.
+#[track_caller]
+fn with_current<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    let core = CURRENT.with(|current| current.borrow().clone());
+    match core {
+        Some(core) => f(&core),
+        None => panic!(
+            "{what} was called outside a running event loop (at {}). \
+             Call it from code running inside runtime::block_on(...).",
+            Location::caller()
+        ),
+    }
+}
+
+impl Runtime {
+    /// A loop with the default settings; the same as `Builder::new().build()`.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    pub(crate) fn from_builder(_builder: &Builder) -> io::Result<Runtime> {
+        let driver = Driver::new()?;
+        let shared = Shared::new(driver.unparker());
+        Ok(Runtime {
+            core: Rc::new(Core {
+                local: Rc::new(Local::new(shared)),
+                tasks: RefCell::new(Slab::new()),
+                driver: RefCell::new(driver),
+                running_since: Cell::new(None),
+            }),
+        })
+    }
+
+    // ANCHOR: block_on
+    /// Runs `future` to completion on this loop, running spawned tasks while
+    /// it waits, and returns its output.
+    ///
+    /// # Panics
+    ///
+    /// If this thread is already inside a `block_on`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _running = Running::enter(&self.core, Location::caller());
+        let core = &*self.core;
+        let mut future = pin!(future);
+        // The main future's waker is the loop's shared half (no allocation).
+        let waker = futures_task::waker(core.local.shared().clone());
+        let mut cx = Context::from_waker(&waker);
+        core.local.wake_main_here(); // poll it once to start
+        let mut polls_since_io = 0;
+        loop {
+            // 1. The main future, if it was woken.
+            if core.local.take_main_wake() {
+                polls_since_io += 1;
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            // 2. Ready tasks, at most BUDGET of them.
+            polls_since_io += core.run_ready_tasks(BUDGET);
+            // 3. The OS: sleep when idle; when busy, look every BUDGET polls.
+            if !core.local.has_ready_work() {
+                core.park(None);
+                polls_since_io = 0;
+            } else if polls_since_io >= BUDGET {
+                core.park(Some(Duration::ZERO));
+                polls_since_io = 0;
+            }
+            // 4. Wakes that other threads queued for us.
+            core.local.shared().drain_into(&core.local);
+        }
+    }
+    // ANCHOR_END: block_on
+}
+
+impl Core {
+    // ANCHOR: spawn
+    fn spawn<F>(&self, future: F, spawned_at: &'static Location<'static>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let shared = self.local.shared().clone();
+        let (task, join) = task::new_task(future, shared, spawned_at);
+        let slot = self.tasks.borrow_mut().insert(task.clone());
+        task.header().set_slot(slot);
+        self.local.push(task);
+        JoinHandle::new(join)
+    }
+    // ANCHOR_END: spawn
+
+    /// Runs at most `max` tasks from the local queue; returns how many ran.
+    fn run_ready_tasks(&self, max: u32) -> u32 {
+        let mut ran = 0;
+        while ran < max {
+            let Some(task) = self.local.pop() else { break };
+            let slot = task.header().slot();
+            if task.run() {
+                // Completed: forget it. The table's reference is dropped
+                // outside the borrow, since it may be the last one.
+                let finished = self.tasks.borrow_mut().remove(slot);
+                drop(finished);
+            }
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Sleeps in the reactor for at most `timeout` (`None`: until woken),
+    /// following the sleep handshake in `queue.rs` unless the timeout is zero.
+    fn park(&self, timeout: Option<Duration>) {
+        let shared = self.local.shared();
+        let mut driver = self.driver.borrow_mut();
+        let turn = if timeout == Some(Duration::ZERO) {
+            driver.park(timeout)
+        } else if shared.prepare_park() {
+            let turn = driver.park(timeout);
+            shared.finish_park();
+            turn
+        } else {
+            return; // a wake arrived while we were deciding to sleep
+        };
+        if let Err(e) = turn {
+            panic!("the event loop's poll failed and it cannot go on: {e}");
+        }
+    }
+
+    /// Drops every task that is still pending, on this thread: the end of a
+    /// loop. Dropping a future may wake, or even spawn, other tasks, so this
+    /// repeats until the table stays empty.
+    fn shutdown(&self) {
+        loop {
+            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in &tasks {
+                task.shutdown();
+            }
+        }
+        drop(self.local.take_all());
+        drop(self.local.shared().close());
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("live_tasks", &self.core.tasks.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Enter the loop so that destructors which reach for it (a socket
+        // deregistering itself, say) find it. This may run while another
+        // loop is current (a `Runtime` dropped inside a task, or unwinding
+        // from a nested `block_on`), so it must not refuse: it swaps that
+        // loop out and puts it back.
+        let _running = Running::swap_in(&self.core);
+        self.core.shutdown();
+    }
+}
+
+/// Makes a loop this thread's current one until dropped, then restores
+/// whatever was current before (normally nothing).
+struct Running {
+    core: Rc<Core>,
+    previous: Option<Rc<Core>>,
+    _queue: queue::EnterGuard,
+}
+
+impl Running {
+    /// For `block_on`: refuses, with a message that says what to do, if a
+    /// loop is already running on this thread.
+    fn enter(core: &Rc<Core>, at: &'static Location<'static>) -> Running {
+        let outer = CURRENT.with(|current| current.borrow().clone());
+        if let Some(outer) = outer {
+            let outer_at = outer
+                .running_since
+                .get()
+                .map_or_else(|| "an unknown place".to_string(), |l| l.to_string());
+            panic!(
+                "runtime::block_on was called at {at} while this thread is already \
+                 running an event loop (started by block_on at {outer_at}). \
+                 A loop cannot wait for a future inside itself: `.await` the \
+                 future instead, or move blocking code to runtime::spawn_blocking."
+            );
+        }
+        core.running_since.set(Some(at));
+        Running::swap_in(core)
+    }
+
+    fn swap_in(core: &Rc<Core>) -> Running {
+        let previous = CURRENT.with(|current| current.replace(Some(core.clone())));
+        Running {
+            core: core.clone(),
+            previous,
+            _queue: queue::enter(core.local.clone()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.core.running_since.set(None);
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|current| current.replace(previous));
+    }
+}

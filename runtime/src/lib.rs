@@ -1,0 +1,62 @@
+//! looplet: a single-threaded async runtime, written to be read.
+//!
+//! If you know Python's asyncio, you know the shape of this crate:
+//!
+//! | asyncio | looplet |
+//! |---|---|
+//! | `asyncio.run(main())` | [`block_on`]`(main())` |
+//! | `asyncio.create_task(coro)` | [`spawn`]`(fut)`, giving a [`JoinHandle`] |
+//! | `task.cancel()` | [`JoinHandle::abort`] |
+//! | `await task` | `handle.await`, giving `Result<T, JoinError>` |
+//! | `asyncio.gather(*aws)` | [`gather`]`(iter).await`, or [`gather!`]`(a, b).await` |
+//! | `asyncio.sleep(0)` | [`yield_now`]`().await` |
+//!
+//! A whole program:
+//!
+//! ```
+//! let total = runtime::block_on(async {
+//!     let tasks = (1..=10).map(|n| runtime::spawn(async move { n * n }));
+//!     let mut total = 0;
+//!     for task in tasks.collect::<Vec<_>>() {
+//!         total += task.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 385);
+//! ```
+//!
+//! # How the crate is built
+//!
+//! Read the files in this order; each one uses only those before it.
+//!
+//! - `sync.rs`: the std/loom switch, so the model checker checks what ships.
+//! - `task.rs`: a task in one allocation, its state word, its waker.
+//! - `join.rs`: `JoinHandle` and `JoinError`, the user's side of a task.
+//! - `park.rs`: how the loop sleeps (in the reactor) and is woken.
+//! - `queue.rs`: the local and injection run queues, and the sleep handshake.
+//! - `executor.rs`: the loop itself, `block_on` and `spawn`.
+//! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above.
+
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod builder;
+mod executor;
+mod gather;
+mod join;
+mod park;
+mod queue;
+mod sync;
+mod task;
+mod yield_now;
+
+pub use builder::Builder;
+pub use executor::{block_on, spawn, Runtime};
+pub use gather::{gather, try_gather};
+pub use join::{JoinError, JoinHandle};
+pub use yield_now::yield_now;
+
+/// Items the `gather!` macro expands to. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::gather::{ChildWakers, MaybeDone};
+}

@@ -1,0 +1,112 @@
+//! Parking: how the loop sleeps when it has nothing to run, and how it is
+//! woken.
+//!
+//! In a normal build the loop sleeps inside the reactor's poll (epoll or
+//! kqueue), so one sleep waits for sockets, timers and cross-thread wakes at
+//! once. Under `--cfg loom` there is no OS to poll: the model checker cannot
+//! see inside a syscall. There, parking is a condition variable, which loom
+//! does see, and everything above this file (queues, tasks, the loop itself)
+//! is the same code in both builds.
+
+use std::io;
+use std::time::Duration;
+
+#[cfg(not(loom))]
+pub(crate) use os::{Driver, Unparker};
+
+#[cfg(loom)]
+pub(crate) use model::{Driver, Unparker};
+
+/// What one park saw, for the loop's trace.
+pub(crate) use reactor::Turn;
+
+#[cfg(not(loom))]
+mod os {
+    use super::*;
+    use reactor::{Interrupter, Reactor};
+
+    /// The loop's way to sleep: the reactor.
+    #[derive(Debug)]
+    pub(crate) struct Driver {
+        reactor: Reactor,
+    }
+
+    /// Wakes a parked [`Driver`] from any thread.
+    #[derive(Debug)]
+    pub(crate) struct Unparker(Interrupter);
+
+    impl Driver {
+        pub(crate) fn new() -> io::Result<Driver> {
+            Ok(Driver {
+                reactor: Reactor::new()?,
+            })
+        }
+
+        pub(crate) fn unparker(&self) -> Unparker {
+            Unparker(self.reactor.interrupter())
+        }
+
+        pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
+            self.reactor.turn(timeout)
+        }
+    }
+
+    impl Unparker {
+        pub(crate) fn unpark(&self) {
+            self.0.interrupt();
+        }
+    }
+}
+
+#[cfg(loom)]
+mod model {
+    use super::*;
+    use crate::sync::{lock, Condvar, Mutex};
+    use loom::sync::Arc;
+
+    /// A condvar and a sticky "notified" flag, like the reactor's eventfd.
+    #[derive(Debug)]
+    struct Inner {
+        notified: Mutex<bool>,
+        condvar: Condvar,
+    }
+
+    #[derive(Debug)]
+    pub(crate) struct Driver(Arc<Inner>);
+
+    #[derive(Debug)]
+    pub(crate) struct Unparker(Arc<Inner>);
+
+    impl Driver {
+        pub(crate) fn new() -> io::Result<Driver> {
+            Ok(Driver(Arc::new(Inner {
+                notified: Mutex::new(false),
+                condvar: Condvar::new(),
+            })))
+        }
+
+        pub(crate) fn unparker(&self) -> Unparker {
+            Unparker(self.0.clone())
+        }
+
+        /// loom has no clock: any timeout other than zero waits for a notify.
+        pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
+            let mut notified = lock(&self.0.notified);
+            while !*notified && timeout != Some(Duration::ZERO) {
+                notified = self.0.condvar.wait(notified).unwrap();
+            }
+            let interrupted = std::mem::replace(&mut *notified, false);
+            Ok(Turn {
+                events: interrupted as usize,
+                interrupted,
+            })
+        }
+    }
+
+    impl Unparker {
+        pub(crate) fn unpark(&self) {
+            *lock(&self.0.notified) = true;
+            self.0.condvar.notify_one();
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Run queues: where a woken task waits for its turn, and how a wake from
+//! another thread reaches a loop that may be asleep.
+//!
+//! Every loop has two queues:
+//!
+//! - the **local queue** ([`Local`]), a plain `VecDeque` that only the loop's
+//!   own thread touches. A wake on the loop's thread (one task waking another,
+//!   a timer firing) pushes here: no lock, no atomic read-modify-write on the
+//!   queue, no syscall.
+//! - the **injection queue** (in [`Shared`]), behind a mutex, for wakes that
+//!   happen on other threads (the blocking pool, a plain `std::thread`). The
+//!   loop moves its contents to the local queue once per turn.
+//!
+//! # The sleep handshake (no lost wakeups)
+//!
+//! When the loop has nothing to run it sleeps in the reactor. A wake from
+//! another thread must then interrupt that sleep, but interrupting costs a
+//! syscall, so a waker does it only when the loop is asleep or about to be.
+//! The `sleeping` flag decides, and the order of steps is what makes it safe:
+//!
+//! ```text
+//!   loop thread (prepare_park)          waking thread (push_remote)
+//!   1. sleeping = true                   a. lock; push task; unlock
+//!   2. lock; queue empty? unlock         b. if sleeping.swap(false): interrupt
+//!   3. if empty: sleep in the reactor
+//! ```
+//!
+//! Either the loop's lock in step 2 comes after the waker's unlock in step a,
+//! and the loop sees the task and does not sleep; or it comes before, so
+//! step 1 happened before step b, the waker sees `sleeping == true`, and
+//! interrupts. The reactor's interrupt is sticky (an eventfd), so an
+//! interrupt sent between steps 2 and 3 still ends the sleep. Only the first
+//! waker to see `sleeping` pays for the syscall: `swap(false)` hands the job
+//! to exactly one of them. The loom model `cross_thread_wake_vs_park` in
+//! `runtime/tests/loom.rs` checks every interleaving of this.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::park::Unparker;
+use crate::sync::{lock, thread_local, AtomicBool, Mutex, Ordering};
+use crate::task::TaskRef;
+
+/// The part of a loop that other threads can reach: shared through `Arc` by
+/// the loop and by every task's header (and so by every waker).
+pub(crate) struct Shared {
+    injected: Mutex<Injected>,
+    /// True while the loop is asleep in the reactor or deciding to sleep.
+    /// Set by the loop, cleared by the loop or by the one waker that
+    /// interrupts it (see the module docs for the handshake).
+    sleeping: AtomicBool,
+    unparker: Unparker,
+}
+
+/// What other threads hand to the loop. Guarded by `Shared::injected`.
+#[derive(Default)]
+struct Injected {
+    tasks: VecDeque<TaskRef>,
+    /// The main future (the one given to `block_on`) was woken.
+    main_woken: bool,
+    /// The loop has ended: wakes from now on are dropped, not queued, so no
+    /// task is kept alive by a queue that nobody will ever read.
+    closed: bool,
+}
+
+impl Shared {
+    pub(crate) fn new(unparker: Unparker) -> Arc<Shared> {
+        Arc::new(Shared {
+            injected: Mutex::new(Injected::default()),
+            sleeping: AtomicBool::new(false),
+            unparker,
+        })
+    }
+
+    // ANCHOR: schedule
+    /// Queues a woken task on its loop: locally when called on the loop's own
+    /// thread, through the injection queue from anywhere else.
+    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef) {
+        if let Some(task) = with_local(self, task, |local, task| local.push(task)) {
+            self.push_remote(task);
+        }
+    }
+
+    fn push_remote(&self, task: TaskRef) {
+        let mut injected = lock(&self.injected);
+        if injected.closed {
+            // Drop the task reference after unlocking: its drop may run
+            // arbitrary code (the last reference frees the task).
+            drop(injected);
+            drop(task);
+            return;
+        }
+        injected.tasks.push_back(task);
+        drop(injected);
+        self.interrupt_if_sleeping();
+    }
+    // ANCHOR_END: schedule
+
+    /// Marks the main future woken, from any thread.
+    fn wake_main(self: &Arc<Self>) {
+        if with_local(self, (), |local, ()| local.main_woken.set(true)).is_some() {
+            lock(&self.injected).main_woken = true;
+            self.interrupt_if_sleeping();
+        }
+    }
+
+    fn interrupt_if_sleeping(&self) {
+        // SeqCst pairs with the loop's `sleeping.store(true)` in
+        // `prepare_park`; the mutex above already orders the two sides, the
+        // strong ordering is a second belt for readers who skip that proof.
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            self.unparker.unpark();
+        }
+    }
+
+    /// Step 1 and 2 of the handshake: announce that the loop wants to sleep,
+    /// then look once more for work. Returns true when the loop may sleep;
+    /// it must call [`Shared::finish_park`] after it wakes.
+    pub(crate) fn prepare_park(&self) -> bool {
+        self.sleeping.store(true, Ordering::SeqCst);
+        let injected = lock(&self.injected);
+        let idle = injected.tasks.is_empty() && !injected.main_woken;
+        drop(injected);
+        if !idle {
+            self.sleeping.store(false, Ordering::SeqCst);
+        }
+        idle
+    }
+
+    /// The loop is awake again: wakes from now on need no interrupt.
+    pub(crate) fn finish_park(&self) {
+        self.sleeping.store(false, Ordering::SeqCst);
+    }
+
+    /// Moves everything other threads queued into the local queue.
+    pub(crate) fn drain_into(&self, local: &Local) {
+        let mut injected = lock(&self.injected);
+        if injected.main_woken {
+            injected.main_woken = false;
+            local.main_woken.set(true);
+        }
+        local.queue.borrow_mut().append(&mut injected.tasks);
+    }
+
+    /// Ends the loop's injection queue and returns what was still in it.
+    pub(crate) fn close(&self) -> VecDeque<TaskRef> {
+        let mut injected = lock(&self.injected);
+        injected.closed = true;
+        std::mem::take(&mut injected.tasks)
+    }
+}
+
+/// The main future's waker is the loop's `Shared` itself: waking it sets a
+/// flag and makes no allocation, since a `Waker` from an `Arc` just counts.
+impl futures_task::ArcWake for Shared {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.wake_main();
+    }
+}
+
+/// The part of a loop only its own thread touches.
+pub(crate) struct Local {
+    shared: Arc<Shared>,
+    queue: RefCell<VecDeque<TaskRef>>,
+    main_woken: Cell<bool>,
+}
+
+impl Local {
+    pub(crate) fn new(shared: Arc<Shared>) -> Local {
+        Local {
+            shared,
+            queue: RefCell::new(VecDeque::new()),
+            main_woken: Cell::new(false),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn push(&self, task: TaskRef) {
+        self.queue.borrow_mut().push_back(task);
+    }
+
+    /// The next task to run. The `RefCell` borrow ends before the task runs,
+    /// so the task may wake others (and itself) while it is polled.
+    pub(crate) fn pop(&self) -> Option<TaskRef> {
+        self.queue.borrow_mut().pop_front()
+    }
+
+    /// Takes the main future's wake flag: true means "poll it now".
+    pub(crate) fn take_main_wake(&self) -> bool {
+        self.main_woken.replace(false)
+    }
+
+    pub(crate) fn wake_main_here(&self) {
+        self.main_woken.set(true);
+    }
+
+    /// Is there anything to do without waiting for the OS?
+    pub(crate) fn has_ready_work(&self) -> bool {
+        self.main_woken.get() || !self.queue.borrow().is_empty()
+    }
+
+    /// Empties the local queue (at shutdown), returning what was in it.
+    pub(crate) fn take_all(&self) -> VecDeque<TaskRef> {
+        std::mem::take(&mut *self.queue.borrow_mut())
+    }
+}
+
+thread_local! {
+    /// The local queue of the loop running on this thread, if any.
+    static CURRENT: RefCell<Option<Rc<Local>>> = RefCell::new(None);
+}
+
+/// Calls `f` with the local queue if this thread is running the loop that
+/// owns `shared`; otherwise gives `value` back so the caller can take the
+/// cross-thread path. Also gives it back while the thread is being torn down.
+fn with_local<T>(shared: &Arc<Shared>, value: T, f: impl FnOnce(&Local, T)) -> Option<T> {
+    let mut value = Some(value);
+    let _ = CURRENT.try_with(|current| {
+        if let Ok(current) = current.try_borrow() {
+            if let Some(local) = current.as_ref() {
+                if Arc::ptr_eq(&local.shared, shared) {
+                    f(local, value.take().expect("value is taken once"));
+                }
+            }
+        }
+    });
+    value
+}
+
+/// Makes `local` this thread's current local queue until the guard drops.
+pub(crate) fn enter(local: Rc<Local>) -> EnterGuard {
+    let previous = CURRENT.with(|current| current.replace(Some(local)));
+    EnterGuard { previous }
+}
+
+/// Restores the previous current queue (normally none) when dropped.
+pub(crate) struct EnterGuard {
+    previous: Option<Rc<Local>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|current| current.replace(previous));
+    }
+}

@@ -1,0 +1,391 @@
+//! Tasks: a future the loop owns, in one heap allocation.
+//!
+//! `spawn(future)` makes one `Arc<TaskCell<F>>`: a [`Header`] (what the loop
+//! and the wakers need to know), then the future, later replaced by its
+//! output. That `Arc` is seen through three faces, each a trait object or a
+//! `Waker` over the same allocation, so none of them allocates again:
+//!
+//! - [`TaskRef`] (`Arc<dyn Runnable>`): held by the loop's task table and by
+//!   a run queue while the task waits for its turn;
+//! - the task's `Waker`, made by futures-task's `ArcWake` from the same `Arc`
+//!   (cloning it bumps the reference count; waking it allocates nothing);
+//! - `JoinHandle<T>` (`Arc<dyn Join<T>>`): the user's way to the output.
+//!
+//! # Who may touch what
+//!
+//! The future and its output live in `stage`. They are touched, and dropped,
+//! only on the loop's thread: polled by [`Runnable::run`], taken by the
+//! `JoinHandle` (which is `!Send`), dropped by the loop at shutdown. Wakers
+//! are `Send + Sync` and may be cloned, woken and dropped on any thread, so
+//! they touch only `state` (an atomic) and `shared` (the loop's injection
+//! queue). When the last reference goes away on another thread, `stage` is
+//! already `Consumed` (the loop empties it when the task completes or the
+//! loop ends), so freeing the memory there drops no user value.
+//!
+//! Fields in `Cell`s (`polls`, `cancel_requested`, `join_interest`, ...) are
+//! loop-thread-only by the same rule. That rule is what makes the
+//! `unsafe impl Send + Sync for TaskCell<F>` below sound for a future that is
+//! neither.
+//!
+//! # Life cycle
+//!
+//! ```text
+//!              spawn                    wake (any thread)
+//!   (new) ----------------> SCHEDULED <---------------------+
+//!                              |                             |
+//!                              | (1) Runnable::run:           |
+//!                              |     clear SCHEDULED, poll    |
+//!                              v                             |
+//!                            idle  --------------------------+
+//!                              |      poll returned Pending
+//!                              |
+//!                              | (2) poll returned Ready, panicked,
+//!                              |     or abort() was requested
+//!                              v
+//!                           COMPLETE   (output stored for the JoinHandle;
+//!                                       wakes are ignored from now on)
+//! ```
+//!
+//! A wake while the task is being polled sets SCHEDULED again and queues the
+//! task once, so it is polled once more after this poll returns: a wake is
+//! never lost and never doubles up. The loom model `wake_during_poll` checks
+//! that.
+
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use futures_task::{waker_ref, ArcWake};
+
+use crate::join::JoinError;
+use crate::queue::Shared;
+use crate::sync::{AtomicUsize, Ordering};
+
+/// A reference to a task, as the loop's queues and task table hold it.
+pub(crate) type TaskRef = Arc<dyn Runnable>;
+
+/// What the loop does with a task, whatever its future's type.
+pub(crate) trait Runnable: Send + Sync {
+    /// Polls the future once (or drops it if `abort` was requested).
+    /// Returns true if the task completed in this run, so the loop can
+    /// forget it. Called only on the loop's thread.
+    #[must_use]
+    fn run(self: Arc<Self>) -> bool;
+    /// Drops the future now, because the loop is ending; a `JoinHandle`
+    /// still held will report the task as cancelled. Loop thread only.
+    fn shutdown(&self);
+    fn header(&self) -> &Header;
+}
+
+// ANCHOR: state
+/// The task's state word. The only part of a task that other threads
+/// change, which is why it is the one atomic in the header.
+pub(crate) struct State(AtomicUsize);
+
+/// The task is in a run queue, or about to be pushed to one. Set by a wake
+/// (the first wake to set it pushes the task) and cleared by `run` just
+/// before the poll, so a wake during the poll queues the task again.
+const SCHEDULED: usize = 0b01;
+/// The future is gone: it finished, panicked or was cancelled. Set once, by
+/// the loop. Wakes after this do nothing.
+const COMPLETE: usize = 0b10;
+
+impl State {
+    fn new_scheduled() -> State {
+        State(AtomicUsize::new(SCHEDULED))
+    }
+
+    /// A wake. Returns true if the caller must push the task to a queue.
+    /// AcqRel: the Release half publishes what the waker wrote before waking
+    /// (a value sent on a channel, say) to the poll that follows, whose
+    /// `start_poll` is the Acquire that pairs with it.
+    #[must_use]
+    fn schedule(&self) -> bool {
+        let prev = self.0.fetch_or(SCHEDULED, Ordering::AcqRel);
+        prev & (SCHEDULED | COMPLETE) == 0
+    }
+
+    /// Before a poll: clear SCHEDULED so a wake during the poll counts.
+    /// Returns false if the task already completed (a stale queue entry).
+    #[must_use]
+    fn start_poll(&self) -> bool {
+        let prev = self.0.fetch_and(!SCHEDULED, Ordering::AcqRel);
+        prev & COMPLETE == 0
+    }
+
+    /// After the last poll. Release pairs with the Acquire in `is_complete`.
+    fn complete(&self) {
+        self.0.fetch_or(COMPLETE, Ordering::AcqRel);
+    }
+
+    fn is_complete(&self) -> bool {
+        self.0.load(Ordering::Acquire) & COMPLETE != 0
+    }
+}
+// ANCHOR_END: state
+
+/// Everything about a task except its future: fixed size, the same for
+/// every task, so the loop can look at any task through `dyn Runnable`.
+pub(crate) struct Header {
+    state: State,
+    /// The loop this task belongs to: a wake pushes the task there.
+    shared: Arc<Shared>,
+    /// Unique within the process, never reused.
+    id: u64,
+    /// Where `spawn` was called, so a task is always known by its place.
+    spawned_at: &'static Location<'static>,
+    /// How many times the future was polled. Loop thread only.
+    polls: Cell<u64>,
+    /// The task's key in the loop's task table. Loop thread only.
+    slot: Cell<usize>,
+    /// `abort()` was called: drop the future at the next turn. Loop thread only.
+    cancel_requested: Cell<bool>,
+    /// A `JoinHandle` still exists and may want the output. Loop thread only.
+    join_interest: Cell<bool>,
+    /// The task awaiting the `JoinHandle`, woken on completion. Loop thread only.
+    join_waker: Cell<Option<Waker>>,
+}
+
+impl Header {
+    /// How a task is named in messages: `task 7 (spawned at src/main.rs:12)`.
+    pub(crate) fn describe(&self) -> TaskLabel {
+        TaskLabel {
+            id: self.id,
+            spawned_at: self.spawned_at,
+        }
+    }
+
+    pub(crate) fn slot(&self) -> usize {
+        self.slot.get()
+    }
+
+    pub(crate) fn set_slot(&self, slot: usize) {
+        self.slot.set(slot);
+    }
+}
+
+/// A task's id and spawn location, copied into a `JoinError` so its message
+/// can say which task failed without keeping the task alive.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TaskLabel {
+    id: u64,
+    spawned_at: &'static Location<'static>,
+}
+
+impl std::fmt::Display for TaskLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "task {} (spawned at {})", self.id, self.spawned_at)
+    }
+}
+
+/// Task ids are unique within the process and never reused.
+fn next_task_id() -> u64 {
+    // Uniqueness is all this counter promises, so Relaxed is enough; it is a
+    // std atomic even under loom, because it is not part of any handshake.
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+// ANCHOR: cell
+/// The one allocation of a task: header first, then the future or output.
+pub(crate) struct TaskCell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// Where the task is in its life. Loop thread only, like the future itself.
+enum Stage<F: Future> {
+    Pending(F),
+    Finished(Result<F::Output, JoinError>),
+    /// The output was taken by the `JoinHandle`, or dropped because nobody
+    /// wanted it, or the loop ended.
+    Consumed,
+}
+// ANCHOR_END: cell
+
+// SAFETY: a `TaskCell` is shared between threads only through wakers, which
+// touch `header.state` (atomic) and `header.shared` (itself Send + Sync).
+// Everything else, the future, its output and the `Cell`s in the header, is
+// touched only on the loop's thread (see "Who may touch what" above): the
+// loop polls and drops the future, and the `JoinHandle` that reads the output
+// is `!Send`. When the last reference is dropped off the loop's thread,
+// `stage` is already `Consumed`, so no `F` or `F::Output` is dropped there.
+unsafe impl<F: Future> Send for TaskCell<F> {}
+// SAFETY: as for `Send` above: shared access from other threads reaches
+// only the atomic state and the `Send + Sync` loop handle.
+unsafe impl<F: Future> Sync for TaskCell<F> {}
+
+/// Makes a new task, already marked SCHEDULED: the caller pushes it to the
+/// loop's queue and table. Returns the task's two faces.
+pub(crate) fn new_task<F>(
+    future: F,
+    shared: Arc<Shared>,
+    spawned_at: &'static Location<'static>,
+) -> (TaskRef, Arc<dyn Join<F::Output>>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let cell = Arc::new(TaskCell {
+        header: Header {
+            state: State::new_scheduled(),
+            shared,
+            id: next_task_id(),
+            spawned_at,
+            polls: Cell::new(0),
+            slot: Cell::new(usize::MAX),
+            cancel_requested: Cell::new(false),
+            join_interest: Cell::new(true),
+            join_waker: Cell::new(None),
+        },
+        stage: UnsafeCell::new(Stage::Pending(future)),
+    });
+    (cell.clone(), cell)
+}
+
+impl<F: Future> TaskCell<F> {
+    /// Gives the stage to `f`. Called only on the loop's thread, by the loop
+    /// or by a `!Send` `JoinHandle`.
+    fn with_stage<R>(&self, f: impl FnOnce(&mut Stage<F>) -> R) -> R {
+        // SAFETY: only the loop's thread touches `stage` (the invariant of
+        // "Who may touch what"), so no other thread can race us. Nor do two
+        // borrows overlap on this thread: the one borrow held across user code
+        // is the poll in `run`, and during a poll the task is not COMPLETE,
+        // while every other user-reachable access (`poll_join`, `detach`)
+        // touches `stage` only once the task is COMPLETE.
+        f(unsafe { &mut *self.stage.get() })
+    }
+
+    /// Stores the task's result and tells whoever waits for it.
+    fn finish(&self, result: Result<F::Output, JoinError>) {
+        let keep = self.header.join_interest.get();
+        self.with_stage(|stage| {
+            *stage = if keep {
+                Stage::Finished(result)
+            } else {
+                Stage::Consumed
+            }
+        });
+        self.header.state.complete();
+        if let Some(waker) = self.header.join_waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+impl<F: Future + 'static> Runnable for TaskCell<F> {
+    // ANCHOR: run
+    fn run(self: Arc<Self>) -> bool {
+        if !self.header.state.start_poll() {
+            return false; // completed while it sat in the queue
+        }
+        if self.header.cancel_requested.get() {
+            drop_future(&self);
+            self.finish(Err(JoinError::cancelled(&self.header)));
+            return true;
+        }
+        self.header.polls.set(self.header.polls.get() + 1);
+        // The waker is this same Arc: `waker_ref` lends it without cloning.
+        let waker = waker_ref(&self);
+        let mut cx = Context::from_waker(&waker);
+        let poll = self.with_stage(|stage| {
+            let Stage::Pending(future) = stage else {
+                unreachable!("a task is polled only while its future is pending")
+            };
+            // SAFETY: the future lives inside the task's heap allocation and
+            // is never moved out of it: it is dropped in place by assigning a
+            // new stage, which is what `Pin` requires.
+            let future = unsafe { Pin::new_unchecked(future) };
+            // A panic in one task must not take the loop down with it.
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
+        });
+        let result = match poll {
+            Ok(Poll::Pending) => return false,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(JoinError::panic(&self.header, payload)),
+        };
+        drop_future(&self);
+        self.finish(result);
+        true
+    }
+    // ANCHOR_END: run
+
+    fn shutdown(&self) {
+        if self.header.state.is_complete() {
+            return;
+        }
+        drop_future(self);
+        self.finish(Err(JoinError::cancelled(&self.header)));
+    }
+
+    fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+/// Drops the future in place, catching a panic from its destructor so one
+/// bad `Drop` cannot take the loop down either.
+fn drop_future<F: Future>(task: &TaskCell<F>) {
+    let future = task.with_stage(|stage| std::mem::replace(stage, Stage::Consumed));
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(future)));
+}
+
+// ANCHOR: wake
+impl<F: Future + 'static> ArcWake for TaskCell<F> {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if arc_self.header.state.schedule() {
+            // The clone is a reference count, not an allocation.
+            let task: TaskRef = arc_self.clone();
+            arc_self.header.shared.schedule(task);
+        }
+    }
+}
+// ANCHOR_END: wake
+
+/// What a `JoinHandle<T>` needs from its task, whatever the future's type.
+pub(crate) trait Join<T> {
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+    fn abort(self: Arc<Self>);
+    fn is_finished(&self) -> bool;
+    /// The handle is gone: the output, when it comes, is dropped at once.
+    fn detach(&self);
+}
+
+impl<F: Future + 'static> Join<F::Output> for TaskCell<F> {
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
+        if !self.header.state.is_complete() {
+            self.header.join_waker.set(Some(cx.waker().clone()));
+            return Poll::Pending;
+        }
+        self.with_stage(|stage| match std::mem::replace(stage, Stage::Consumed) {
+            Stage::Finished(result) => Poll::Ready(result),
+            _ => panic!("JoinHandle polled after it returned its result"),
+        })
+    }
+
+    fn abort(self: Arc<Self>) {
+        if self.header.state.is_complete() {
+            return; // abort after the end changes nothing
+        }
+        // The next `run` sees the flag and drops the future instead of
+        // polling it. Getting to that `run` is an ordinary wake.
+        self.header.cancel_requested.set(true);
+        ArcWake::wake_by_ref(&self);
+    }
+
+    fn is_finished(&self) -> bool {
+        self.header.state.is_complete()
+    }
+
+    fn detach(&self) {
+        self.header.join_interest.set(false);
+        self.header.join_waker.set(None);
+        if self.header.state.is_complete() {
+            self.with_stage(|stage| *stage = Stage::Consumed);
+        }
+    }
+}
