@@ -65,7 +65,10 @@ fn spawn_allocates_once_and_wake_and_poll_allocate_nothing() {
                 per_spawn = spawned;
             }
         }
-        assert_eq!(per_spawn, N, "{per_spawn} allocations for {N} spawns: not 1 each");
+        assert_eq!(
+            per_spawn, N,
+            "{per_spawn} allocations for {N} spawns: not 1 each"
+        );
 
         // Local wake and poll: a task yielding N times is N wakes and N polls.
         let yielder = spawn(async {
@@ -77,7 +80,10 @@ fn spawn_allocates_once_and_wake_and_poll_allocate_nothing() {
         let before = allocations();
         yielder.await.unwrap();
         let local = allocations() - before;
-        assert_eq!(local, 0, "{local} allocations for {N} local wakes and polls");
+        assert_eq!(
+            local, 0,
+            "{local} allocations for {N} local wakes and polls"
+        );
 
         // Cross-thread wake: a plain thread wakes a task N times. The
         // injection queue is warmed up by the first round.

@@ -72,6 +72,10 @@ fn every_book_include_names_an_existing_file_and_anchor() {
             }
         }
     }
-    assert!(problems.is_empty(), "broken book includes:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "broken book includes:\n{}",
+        problems.join("\n")
+    );
     eprintln!("checked {checked} includes in {} chapters", files.len());
 }

@@ -256,6 +256,7 @@ fn a_pending_task_is_dropped_on_the_loop_thread_even_if_its_waker_is_elsewhere()
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // the futures return handles on purpose
 fn a_runtime_keeps_pending_tasks_between_block_on_calls() {
     let rt = Runtime::new().unwrap();
     let dropped_on = Rc::new(Cell::new(None));

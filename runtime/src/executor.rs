@@ -68,6 +68,8 @@ struct Core {
 
 thread_local! {
     /// The loop running on this thread, set for the length of `block_on`.
+    // Not `const { .. }`: loom's `thread_local!` does not accept it.
+    #[allow(clippy::missing_const_for_thread_local)]
     static CURRENT: RefCell<Option<Rc<Core>>> = RefCell::new(None);
 }
 

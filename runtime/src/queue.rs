@@ -212,6 +212,8 @@ impl Local {
 
 thread_local! {
     /// The local queue of the loop running on this thread, if any.
+    // Not `const { .. }`: loom's `thread_local!` does not accept it.
+    #[allow(clippy::missing_const_for_thread_local)]
     static CURRENT: RefCell<Option<Rc<Local>>> = RefCell::new(None);
 }
 
