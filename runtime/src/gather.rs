@@ -55,8 +55,9 @@ where
 ///
 /// ```
 /// runtime::block_on(async {
-///     let all = runtime::try_gather([async { Ok(1) }, async { Err("no") }]).await;
-///     assert_eq!(all, Err("no"));
+///     let fetch = |n: u32| async move { if n == 2 { Err(format!("{n} failed")) } else { Ok(n) } };
+///     let all = runtime::try_gather((1..=3).map(fetch)).await;
+///     assert_eq!(all, Err("2 failed".to_string()));
 /// });
 /// ```
 pub async fn try_gather<I, T, E>(futures: I) -> Result<Vec<T>, E>
