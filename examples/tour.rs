@@ -5,9 +5,10 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use runtime::{gather, spawn, yield_now};
+use runtime::time::{sleep, timeout};
+use runtime::{gather, spawn, spawn_blocking, yield_now};
 
 fn main() {
     println!("looplet tour\n");
@@ -22,9 +23,11 @@ fn main() {
         gather_many().await;
         abort_a_task().await;
         catch_a_panic().await;
+        sleep_and_timeout().await;
+        offload_blocking_work().await;
     });
 
-    println!("That is the event loop. Next chapters add timers, a blocking pool and sockets.");
+    println!("That is the event loop, its timers and its blocking pool. Sockets come next.");
 }
 
 /// 2. spawn: asyncio.create_task(coro)
@@ -104,4 +107,39 @@ async fn catch_a_panic() {
     std::panic::set_hook(default_hook);
     println!("   awaiting the failed task gives an error: {failure}");
     println!("   and meanwhile: {}\n", healthy.await.unwrap());
+}
+
+/// 6. Timers: asyncio.sleep and asyncio.wait_for
+async fn sleep_and_timeout() {
+    println!("6. sleep waits without blocking the loop; timeout gives up on slow work.");
+    let start = Instant::now();
+    let (_, _, _) = runtime::gather!(
+        sleep(Duration::from_millis(30)),
+        sleep(Duration::from_millis(20)),
+        sleep(Duration::from_millis(10)),
+    )
+    .await;
+    println!(
+        "   three sleeps of 30, 20 and 10 ms, gathered, took {:.0?}: they overlap.",
+        start.elapsed()
+    );
+    let slow = timeout(Duration::from_millis(15), sleep(Duration::from_secs(10))).await;
+    println!("   a 10 s sleep under a 15 ms timeout gives: {slow:?}\n");
+}
+
+/// 7. spawn_blocking: loop.run_in_executor(None, f)
+async fn offload_blocking_work() {
+    println!("7. spawn_blocking runs blocking code on a pool thread, so the loop stays free.");
+    let loop_thread = std::thread::current().id();
+    let job = spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(50)); // blocking: fine here
+        std::thread::current().id() != loop_thread
+    });
+    let mut ticks = 0;
+    while !job.is_finished() {
+        sleep(Duration::from_millis(5)).await;
+        ticks += 1;
+    }
+    let elsewhere = job.await.unwrap();
+    println!("   the job slept 50 ms on another thread ({elsewhere}); meanwhile the loop ticked {ticks} times.\n");
 }

@@ -10,17 +10,21 @@
 //!
 //! - one [`mio::Poll`] (epoll on Linux, kqueue on macOS and the BSDs),
 //! - an [`Interrupter`], a handle another thread uses to wake a blocked poll,
-//! - [`Reactor::turn`], which waits for events for at most a timeout.
+//! - the [`Timers`] store, whose nearest deadline bounds the poll's timeout,
+//! - [`Reactor::turn`], which waits for events, then fires expired timers.
 //!
 //! Registrations of sockets (readiness bits and the wakers waiting on them)
-//! and the timer store arrive with the networking and time chapters; their
-//! places in [`Reactor::turn`] are marked.
+//! arrive with the networking chapter; their place in [`Reactor::turn`] is
+//! marked.
 
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
+
+mod timers;
+pub use timers::{deadline_after, TimerKey, Timers};
 
 /// The token of the cross-thread [`Interrupter`]. Registrations will use
 /// tokens below it, so it can never collide with a socket's.
@@ -35,6 +39,7 @@ pub struct Reactor {
     poll: Poll,
     events: Events,
     interrupter: Interrupter,
+    timers: Timers,
 }
 
 /// What one [`Reactor::turn`] saw, for the loop's trace and statistics.
@@ -44,6 +49,10 @@ pub struct Turn {
     pub events: usize,
     /// Whether another thread interrupted the poll.
     pub interrupted: bool,
+    /// How long the poll was allowed to wait (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// Timers that expired and were woken.
+    pub timers_fired: usize,
 }
 
 impl Reactor {
@@ -56,7 +65,13 @@ impl Reactor {
             poll,
             events: Events::with_capacity(EVENTS_PER_TURN),
             interrupter: Interrupter(Arc::new(waker)),
+            timers: Timers::new(),
         })
+    }
+
+    /// The loop's timers: the time module inserts and cancels here.
+    pub fn timers(&mut self) -> &mut Timers {
+        &mut self.timers
     }
 
     /// A handle that any thread can use to wake this reactor's poll.
@@ -66,29 +81,37 @@ impl Reactor {
 
     // ANCHOR: turn
     /// Waits until the OS reports an event, another thread calls
-    /// [`Interrupter::interrupt`], or `timeout` passes (`None`: no limit,
-    /// `Some(Duration::ZERO)`: just look, never sleep).
+    /// [`Interrupter::interrupt`], the nearest timer is due, or `timeout`
+    /// passes (`None`: no limit, `Some(Duration::ZERO)`: just look, never
+    /// sleep). Then wakes every timer whose deadline has passed.
     pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
-        let mut turn = Turn::default();
+        // The nearest deadline bounds the sleep: this is how timers work.
+        let timeout = self.timers.poll_timeout(Instant::now(), timeout);
+        let mut turn = Turn {
+            timeout,
+            ..Turn::default()
+        };
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             // A signal arrived while we slept: that is an early return with
             // no events, not an error.
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(turn),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
         for event in self.events.iter() {
             turn.events += 1;
             if event.token() == INTERRUPT_TOKEN {
-                // mio's Waker is an eventfd (or a pipe): the poll returning
-                // is all it was for. mio drains it for us.
+                // mio's Waker is an edge-triggered eventfd (or a pipe): each
+                // interrupt is a fresh event, and the poll returning is all
+                // it was for. mio resets the counter only if it fills up, so
+                // there is nothing to read here.
                 turn.interrupted = true;
                 continue;
             }
             // Socket readiness: the networking chapter stores readiness bits
             // and wakes the registration's reader and writer here.
         }
-        // Timers: the time chapter fires expired timers here.
+        turn.timers_fired = self.timers.fire_expired(Instant::now());
         Ok(turn)
     }
     // ANCHOR_END: turn
@@ -127,7 +150,8 @@ mod tests {
     fn zero_timeout_returns_at_once() {
         let mut reactor = Reactor::new().unwrap();
         let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
-        assert_eq!(turn, Turn::default());
+        assert_eq!(turn.events, 0);
+        assert!(!turn.interrupted);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Each setting arrives with the chapter of the feature it tunes.
 
 use std::io;
+use std::time::Duration;
 
 use crate::executor::Runtime;
 
@@ -13,9 +14,19 @@ use crate::executor::Runtime;
 /// let rt = runtime::Builder::new().build().unwrap();
 /// assert_eq!(rt.block_on(async { 1 }), 1);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Builder {
-    _private: (),
+    pub(crate) blocking_threads: usize,
+    pub(crate) thread_keep_alive: Duration,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Builder {
@@ -24,9 +35,32 @@ impl Builder {
         Builder::default()
     }
 
-    /// Makes the loop: opens its poller. Fails only if the OS refuses (the
-    /// process is out of file descriptors, for one).
+    /// The most threads the blocking pool may run at once, like
+    /// `ThreadPoolExecutor(max_workers=n)`; jobs past it wait in a queue.
+    /// Default 512. Threads start only when jobs need them. Zero is refused
+    /// by [`Builder::build`].
+    pub fn blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.blocking_threads = n;
+        self
+    }
+
+    /// How long a blocking-pool thread waits for a new job before it exits.
+    /// Default 10 seconds.
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.thread_keep_alive = duration;
+        self
+    }
+
+    /// Makes the loop: opens its poller. Fails if a setting is invalid, or
+    /// if the OS refuses (the process is out of file descriptors, for one).
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.blocking_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Builder::blocking_threads(0): the blocking pool needs at least one \
+                 thread to run spawn_blocking jobs; pass 1 or more",
+            ));
+        }
         Runtime::from_builder(self)
     }
 }

@@ -22,17 +22,18 @@ use std::future::Future;
 use std::io;
 use std::panic::Location;
 use std::pin::pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use slab::Slab;
 
+use crate::blocking::Pool;
 use crate::builder::Builder;
 use crate::join::JoinHandle;
 use crate::park::Driver;
 use crate::queue::{self, Local, Shared};
-use crate::sync::thread_local;
+use crate::shim::thread_local;
 use crate::task::{self, TaskRef};
 
 /// How many polls the loop makes before it looks at the OS again, even when
@@ -55,12 +56,14 @@ pub struct Runtime {
 }
 
 /// The loop's state. Only its own thread ever sees it.
-struct Core {
+pub(crate) struct Core {
     local: Rc<Local>,
     /// Every live task, so the loop can drop them all when it ends. A task's
     /// key here is stored in its header and freed when it completes.
     tasks: RefCell<Slab<TaskRef>>,
     driver: RefCell<Driver>,
+    /// Threads for `spawn_blocking`, shut down with the loop.
+    blocking: Pool,
     /// Where the `block_on` running this loop was called, for the message
     /// of a nested `block_on`.
     running_since: Cell<Option<&'static Location<'static>>>,
@@ -129,7 +132,7 @@ where
 
 /// Calls `f` with the loop running on this thread, or panics naming `what`.
 #[track_caller]
-fn with_current<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
     let core = CURRENT.with(|current| current.borrow().clone());
     match core {
         Some(core) => f(&core),
@@ -147,14 +150,16 @@ impl Runtime {
         Builder::new().build()
     }
 
-    pub(crate) fn from_builder(_builder: &Builder) -> io::Result<Runtime> {
+    pub(crate) fn from_builder(builder: &Builder) -> io::Result<Runtime> {
         let driver = Driver::new()?;
+        let blocking = Pool::new(builder.blocking_threads, builder.thread_keep_alive);
         let shared = Shared::new(driver.unparker());
         Ok(Runtime {
             core: Rc::new(Core {
                 local: Rc::new(Local::new(shared)),
                 tasks: RefCell::new(Slab::new()),
                 driver: RefCell::new(driver),
+                blocking,
                 running_since: Cell::new(None),
             }),
         })
@@ -204,7 +209,11 @@ impl Runtime {
 
 impl Core {
     // ANCHOR: spawn
-    fn spawn<F>(&self, future: F, spawned_at: &'static Location<'static>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        spawned_at: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -217,6 +226,10 @@ impl Core {
         JoinHandle::new(join)
     }
     // ANCHOR_END: spawn
+
+    pub(crate) fn blocking_pool(&self) -> &Pool {
+        &self.blocking
+    }
 
     /// Runs at most `max` tasks from the local queue; returns how many ran.
     fn run_ready_tasks(&self, max: u32) -> u32 {
@@ -256,7 +269,8 @@ impl Core {
 
     /// Drops every task that is still pending, on this thread: the end of a
     /// loop. Dropping a future may wake, or even spawn, other tasks, so this
-    /// repeats until the table stays empty.
+    /// repeats until the table stays empty. Then the blocking pool drops the
+    /// jobs that never started and waits for the running ones.
     fn shutdown(&self) {
         loop {
             let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
@@ -269,6 +283,37 @@ impl Core {
         }
         drop(self.local.take_all());
         drop(self.local.shared().close());
+        self.blocking.shutdown();
+    }
+}
+
+/// A weak handle to a loop, for futures that must reach their loop again
+/// later: a `Sleep` cancels its timer when dropped, perhaps after the loop
+/// is gone, or from inside another loop.
+#[derive(Clone)]
+#[cfg_attr(loom, allow(dead_code))] // the time module is not built under loom
+pub(crate) struct LoopHandle(Weak<Core>);
+
+#[cfg_attr(loom, allow(dead_code))]
+impl LoopHandle {
+    /// The loop running on this thread; panics naming `what` if none is.
+    #[track_caller]
+    pub(crate) fn current(what: &str) -> LoopHandle {
+        with_current(what, |core| LoopHandle(Rc::downgrade(core)))
+    }
+
+    /// Calls `f` with the loop's reactor; `None` if the loop is gone.
+    #[cfg(not(loom))]
+    pub(crate) fn with_reactor<R>(&self, f: impl FnOnce(&mut reactor::Reactor) -> R) -> Option<R> {
+        let core = self.0.upgrade()?;
+        let mut driver = core.driver.try_borrow_mut().ok()?;
+        Some(f(driver.reactor()))
+    }
+}
+
+impl std::fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoopHandle")
     }
 }
 

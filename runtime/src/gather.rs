@@ -21,7 +21,7 @@ use std::task::{Context, Poll, Waker};
 use futures_task::ArcWake;
 use pin_project_lite::pin_project;
 
-use crate::sync::{lock, AtomicBool, Mutex, Ordering};
+use crate::shim::{lock, AtomicBool, Mutex, Ordering};
 
 /// Runs all `futures` concurrently inside the calling task and returns their
 /// outputs in input order.
@@ -115,6 +115,10 @@ impl<F: Future> Children<F> {
     // ANCHOR: poll_woken
     /// Polls each child woken since the last call, and passes each one that
     /// finishes to `on_ready`, which may stop the round by returning `Break`.
+    ///
+    /// After a `Break` the children still on this round's list are neither
+    /// polled nor put back, so their wakes are lost: the caller must not
+    /// poll again (`try_gather` returns, dropping every child).
     fn poll_woken<B>(
         &mut self,
         cx: &mut Context<'_>,
@@ -224,7 +228,9 @@ struct WokenList {
 
 struct WokenInner {
     indices: Vec<usize>,
-    /// The parent task's waker, from its latest poll.
+    /// The parent task's waker, from its latest poll. This is a reference
+    /// cycle (the parent's future owns this list), broken when the loop
+    /// drops the parent's future: on completion, on abort, or at shutdown.
     parent: Option<Waker>,
 }
 

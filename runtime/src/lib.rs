@@ -10,6 +10,9 @@
 //! | `await task` | `handle.await`, giving `Result<T, JoinError>` |
 //! | `asyncio.gather(*aws)` | [`gather`]`(iter).await`, or [`gather!`]`(a, b).await` |
 //! | `asyncio.sleep(0)` | [`yield_now`]`().await` |
+//! | `asyncio.sleep(d)` | `time::sleep(d).await` |
+//! | `asyncio.wait_for(aw, t)` | `time::timeout(t, fut).await` |
+//! | `loop.run_in_executor(None, f)` | [`spawn_blocking`]`(f).await` |
 //!
 //! A whole program:
 //!
@@ -29,26 +32,34 @@
 //!
 //! Read the files in this order; each one uses only those before it.
 //!
-//! - `sync.rs`: the std/loom switch, so the model checker checks what ships.
+//! - `shim.rs`: the std/loom switch, so the model checker checks what ships.
 //! - `task.rs`: a task in one allocation, its state word, its waker.
 //! - `join.rs`: `JoinHandle` and `JoinError`, the user's side of a task.
 //! - `park.rs`: how the loop sleeps (in the reactor) and is woken.
 //! - `queue.rs`: the local and injection run queues, and the sleep handshake.
 //! - `executor.rs`: the loop itself, `block_on` and `spawn`.
 //! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above.
+//! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
+//! - `sync/oneshot.rs`, `blocking.rs`: a one-value channel, and the thread
+//!   pool behind `spawn_blocking` that answers through it.
 
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod blocking;
 mod builder;
 mod executor;
 mod gather;
 mod join;
 mod park;
 mod queue;
-mod sync;
+mod shim;
+pub mod sync;
 mod task;
+#[cfg(not(loom))]
+pub mod time;
 mod yield_now;
 
+pub use blocking::spawn_blocking;
 pub use builder::Builder;
 pub use executor::{block_on, spawn, Runtime};
 pub use gather::{gather, try_gather};
@@ -59,4 +70,11 @@ pub use yield_now::yield_now;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::gather::{ChildWakers, MaybeDone};
+}
+
+/// Internals the loom models drive directly. Only under `--cfg loom`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::blocking::Pool;
 }

@@ -46,6 +46,11 @@ mod os {
             Unparker(self.reactor.interrupter())
         }
 
+        /// The reactor itself, for the time (and later net) modules.
+        pub(crate) fn reactor(&mut self) -> &mut Reactor {
+            &mut self.reactor
+        }
+
         pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
             self.reactor.turn(timeout)
         }
@@ -61,7 +66,7 @@ mod os {
 #[cfg(loom)]
 mod model {
     use super::*;
-    use crate::sync::{lock, Condvar, Mutex};
+    use crate::shim::{lock, Condvar, Mutex};
     use loom::sync::Arc;
 
     /// A condvar and a sticky "notified" flag, like the reactor's eventfd.
@@ -99,6 +104,8 @@ mod model {
             Ok(Turn {
                 events: interrupted as usize,
                 interrupted,
+                timeout,
+                timers_fired: 0,
             })
         }
     }

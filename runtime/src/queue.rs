@@ -40,7 +40,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::park::Unparker;
-use crate::sync::{lock, thread_local, AtomicBool, Mutex, Ordering};
+use crate::shim::{lock, thread_local, AtomicBool, Mutex, Ordering};
 use crate::task::TaskRef;
 
 /// The part of a loop that other threads can reach: shared through `Arc` by

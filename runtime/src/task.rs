@@ -48,8 +48,8 @@
 //!
 //! A wake while the task is being polled sets SCHEDULED again and queues the
 //! task once, so it is polled once more after this poll returns: a wake is
-//! never lost and never doubles up. The loom model `wake_during_poll` checks
-//! that.
+//! never lost and never doubles up. The loom model
+//! `wake_during_poll_runs_the_task_again_exactly_once` checks that.
 
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
@@ -63,7 +63,7 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::join::JoinError;
 use crate::queue::Shared;
-use crate::sync::{AtomicUsize, Ordering};
+use crate::shim::{AtomicUsize, Ordering};
 
 /// A reference to a task, as the loop's queues and task table hold it.
 pub(crate) type TaskRef = Arc<dyn Runnable>;
@@ -117,7 +117,8 @@ impl State {
         prev & COMPLETE == 0
     }
 
-    /// After the last poll. Release pairs with the Acquire in `is_complete`.
+    /// After the last poll. The Release half pairs with the Acquire in
+    /// `is_complete`.
     fn complete(&self) {
         self.0.fetch_or(COMPLETE, Ordering::AcqRel);
     }

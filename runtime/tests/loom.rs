@@ -171,3 +171,101 @@ fn wake_after_the_loop_ended_is_harmless() {
         spawned.borrow_mut().take().unwrap().join().unwrap();
     });
 }
+
+/// Counts finished jobs and lets the model wait for a number of them.
+#[derive(Default)]
+struct Done {
+    count: loom::sync::Mutex<usize>,
+    changed: loom::sync::Condvar,
+}
+
+impl Done {
+    fn add_one(&self) {
+        *self.count.lock().unwrap() += 1;
+        self.changed.notify_all();
+    }
+
+    fn wait_for(&self, n: usize) {
+        let mut count = self.count.lock().unwrap();
+        while *count < n {
+            count = self.changed.wait(count).unwrap();
+        }
+    }
+}
+
+/// A pool of one thread: the first job starts it, and the second arrives
+/// while that thread may be deciding to retire (under loom a timed wait
+/// "times out" at once, at the worst moment). The second job must still run:
+/// a stranded job would leave `wait_for(2)` blocked, which loom reports.
+#[test]
+fn pool_job_submitted_while_last_worker_retires() {
+    loom::model(|| {
+        let pool = runtime::__loom::Pool::new(1, std::time::Duration::from_secs(10));
+        let done = Arc::new(Done::default());
+        let d = done.clone();
+        pool.submit(Box::new(move || d.add_one()));
+        done.wait_for(1);
+        let d = done.clone();
+        pool.submit(Box::new(move || d.add_one()));
+        done.wait_for(2);
+        pool.shutdown();
+    });
+}
+
+/// `spawn_blocking`'s result is sent from a pool thread while the loop may
+/// be going to sleep: it must reach the task (a lost wake is a deadlock).
+#[test]
+fn blocking_result_sent_while_the_loop_parks() {
+    loom::model(|| {
+        let value = runtime::block_on(async { runtime::spawn_blocking(|| 7).await });
+        assert_eq!(value.unwrap(), 7);
+    });
+}
+
+/// A value sent from another thread reaches the awaiting task.
+#[test]
+fn oneshot_send_from_another_thread_reaches_the_receiver() {
+    loom::model(|| {
+        let (tx, rx) = runtime::sync::oneshot::channel();
+        let sender = thread::spawn(move || tx.send(5).unwrap());
+        assert_eq!(runtime::block_on(rx), Ok(5));
+        sender.join().unwrap();
+    });
+}
+
+/// A sender dropped on another thread gives the receiver an error, never a hang.
+#[test]
+fn oneshot_sender_dropped_elsewhere_gives_an_error() {
+    loom::model(|| {
+        let (tx, rx) = runtime::sync::oneshot::channel::<u8>();
+        let sender = thread::spawn(move || drop(tx));
+        assert!(runtime::block_on(rx).is_err());
+        sender.join().unwrap();
+    });
+}
+
+/// Sending races the receiver being dropped: either the send succeeds and
+/// the value is dropped with the receiver, or it fails and the value comes
+/// back. Either way it is dropped exactly once.
+#[test]
+fn oneshot_send_racing_receiver_drop_drops_the_value_once() {
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = runtime::sync::oneshot::channel();
+        let value = Counted(drops.clone());
+        let sender = thread::spawn(move || {
+            if let Err(back) = tx.send(value) {
+                drop(back);
+            }
+        });
+        drop(rx);
+        sender.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}

@@ -18,7 +18,7 @@ pub(crate) use std::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
-pub(crate) use std::thread_local;
+pub(crate) use std::{sync::Condvar, thread, thread_local};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
@@ -26,10 +26,7 @@ pub(crate) use loom::sync::{
     Mutex, MutexGuard,
 };
 #[cfg(loom)]
-pub(crate) use loom::thread_local;
-
-#[cfg(loom)]
-pub(crate) use loom::sync::Condvar;
+pub(crate) use loom::{sync::Condvar, thread, thread_local};
 
 /// Locks `mutex`, ignoring poisoning. Our critical sections are short pushes
 /// and pops that cannot leave the data half-changed, and a user's panic is
@@ -39,4 +36,37 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
     }
+}
+
+/// Waits on `condvar` for at most `timeout`; returns the guard and whether
+/// the wait timed out. `guard` must be the guard of `mutex`.
+#[cfg(not(loom))]
+pub(crate) fn wait_timeout<'a, T>(
+    condvar: &Condvar,
+    _mutex: &'a Mutex<T>,
+    guard: MutexGuard<'a, T>,
+    timeout: std::time::Duration,
+) -> (MutexGuard<'a, T>, bool) {
+    match condvar.wait_timeout(guard, timeout) {
+        Ok((guard, result)) => (guard, result.timed_out()),
+        Err(poisoned) => {
+            let (guard, result) = poisoned.into_inner();
+            (guard, result.timed_out())
+        }
+    }
+}
+
+/// loom has no clock, so a timed wait is modelled as its worst case: the
+/// lock is let go, any other thread may run, and then the wait "times out".
+/// That is exactly the moment a retiring pool thread races a new job.
+#[cfg(loom)]
+pub(crate) fn wait_timeout<'a, T>(
+    _condvar: &Condvar,
+    mutex: &'a Mutex<T>,
+    guard: MutexGuard<'a, T>,
+    _timeout: std::time::Duration,
+) -> (MutexGuard<'a, T>, bool) {
+    drop(guard);
+    loom::thread::yield_now();
+    (lock(mutex), true)
 }

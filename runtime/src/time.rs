@@ -1,0 +1,298 @@
+//! Time: `sleep`, `timeout` and `interval`, over the reactor's timer store.
+//!
+//! A [`Sleep`] registers its deadline and its task's waker in the loop's
+//! timer store the first time it is polled. The loop passes the nearest
+//! deadline to the OS poll as its timeout, so it sleeps exactly until the
+//! first timer is due, then the reactor wakes that timer's task. Dropping a
+//! `Sleep` takes its timer out of the store, so a `timeout` whose future won
+//! leaves nothing behind.
+//!
+//! Every `Duration` is accepted: a deadline past the end of time (as with
+//! `Duration::MAX`) means "never", and nothing overflows.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+use reactor::{deadline_after, TimerKey};
+
+use crate::executor::LoopHandle;
+
+/// Waits until `duration` has passed: asyncio's `await asyncio.sleep(d)`.
+///
+/// It never returns early. `Duration::MAX` sleeps forever.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// runtime::block_on(async {
+///     let start = Instant::now();
+///     runtime::time::sleep(Duration::from_millis(20)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(deadline_after(Instant::now(), duration))
+}
+
+/// Waits until `deadline`. A deadline in the past is ready at once.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(Some(deadline))
+}
+
+/// The future of [`sleep`] and [`sleep_until`].
+#[must_use = "a Sleep does nothing unless awaited"]
+pub struct Sleep {
+    /// `None`: never (the deadline did not fit in an `Instant`).
+    deadline: Option<Instant>,
+    /// The timer in the loop's store, once polled.
+    timer: Option<(TimerKey, LoopHandle)>,
+}
+
+impl Sleep {
+    fn new(deadline: Option<Instant>) -> Sleep {
+        Sleep {
+            deadline,
+            timer: None,
+        }
+    }
+
+    /// When this sleep ends; `None` if never.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    // ANCHOR: sleep_poll
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending; // never: no timer, nobody will wake us
+        };
+        if Instant::now() >= deadline {
+            self.cancel_timer();
+            return Poll::Ready(());
+        }
+        // Keep our timer's waker current, or make the timer on first poll
+        // (or again if it fired early, which the OS's clock may allow).
+        let waker = cx.waker();
+        let still_pending = match &self.timer {
+            Some((key, handle)) => handle
+                .with_reactor(|reactor| reactor.timers().set_waker(*key, waker))
+                .unwrap_or(false),
+            None => false,
+        };
+        if !still_pending {
+            let handle = LoopHandle::current("runtime::time::sleep");
+            let key = handle
+                .with_reactor(|reactor| reactor.timers().insert(deadline, waker.clone()))
+                .expect("the current loop is alive while it polls");
+            self.timer = Some((key, handle));
+        }
+        Poll::Pending
+    }
+    // ANCHOR_END: sleep_poll
+}
+
+impl Sleep {
+    fn cancel_timer(&mut self) {
+        if let Some((key, handle)) = self.timer.take() {
+            // If the loop is already gone, so is its store: nothing to do.
+            handle.with_reactor(|reactor| reactor.timers().cancel(key));
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel_timer();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `future`, giving up after `duration`: asyncio's
+/// `await asyncio.wait_for(aw, t)`. On time out the future is dropped
+/// (cancelled) and the result is `Err(Elapsed)`.
+///
+/// ```
+/// use std::time::Duration;
+/// use runtime::time::{sleep, timeout};
+/// runtime::block_on(async {
+///     assert_eq!(timeout(Duration::from_secs(1), async { 5 }).await, Ok(5));
+///     let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(60)));
+///     assert!(slow.await.is_err());
+/// });
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
+}
+
+pin_project! {
+    /// The future of [`timeout`].
+    #[must_use = "a Timeout does nothing unless awaited"]
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The future first: a result that is ready wins over a deadline.
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The error of a [`timeout`] whose time ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the timeout elapsed before the future finished")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Ticks every `period`, the first tick at once: a loop of
+/// `interval.tick().await` does periodic work.
+///
+/// A tick that comes late (the loop was busy) is not followed by a burst of
+/// catch-up ticks: the next one is scheduled `period` after the late one
+/// actually happened. `Duration::ZERO` ticks as fast as the loop allows,
+/// letting other tasks run between ticks.
+///
+/// ```
+/// use std::time::Duration;
+/// runtime::block_on(async {
+///     let mut every = runtime::time::interval(Duration::from_millis(5));
+///     let first = every.tick().await;
+///     let second = every.tick().await;
+///     assert!(second - first >= Duration::from_millis(5));
+/// });
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    Interval {
+        period,
+        next: Some(Instant::now()),
+    }
+}
+
+/// The ticker of [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    period: Duration,
+    /// When the next tick is due; `None` when it never is (the period
+    /// overflowed `Instant`).
+    next: Option<Instant>,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns the instant it was scheduled for.
+    pub async fn tick(&mut self) -> Instant {
+        let Some(scheduled) = self.next else {
+            std::future::pending::<()>().await;
+            unreachable!("a pending future never finishes")
+        };
+        if self.period.is_zero() {
+            crate::yield_now().await; // as fast as the loop allows, no faster
+        } else {
+            sleep_until(scheduled).await;
+        }
+        let now = Instant::now();
+        self.next = match scheduled.checked_add(self.period) {
+            Some(next) if next > now => Some(next),
+            // Late by a period or more: start again from now, no burst.
+            _ => deadline_after(now, self.period),
+        };
+        scheduled
+    }
+
+    /// The time between ticks.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+
+    fn pending_timers() -> usize {
+        LoopHandle::current("test")
+            .with_reactor(|reactor| reactor.timers().len())
+            .unwrap()
+    }
+
+    /// Polls `future` once, so a `Sleep` registers its timer.
+    async fn poll_once<F: Future + Unpin>(future: &mut F) {
+        poll_fn(|cx| {
+            let _ = Pin::new(&mut *future).poll(cx);
+            Poll::Ready(())
+        })
+        .await
+    }
+
+    #[test]
+    fn dropped_sleeps_leave_no_timer_behind() {
+        crate::block_on(async {
+            let mut sleeps: Vec<Sleep> = (0..100_000)
+                .map(|i| sleep(Duration::from_secs(60 + i % 7)))
+                .collect();
+            for s in &mut sleeps {
+                poll_once(s).await;
+            }
+            assert_eq!(pending_timers(), 100_000);
+            drop(sleeps);
+            assert_eq!(pending_timers(), 0);
+        });
+    }
+
+    #[test]
+    fn a_timeout_whose_future_wins_leaves_no_timer() {
+        crate::block_on(async {
+            let won = timeout(Duration::from_secs(60), async {
+                crate::yield_now().await; // pending once, so the timer is made
+                3
+            })
+            .await;
+            assert_eq!(won, Ok(3));
+            assert_eq!(pending_timers(), 0);
+        });
+    }
+
+    #[test]
+    fn a_fired_sleep_leaves_no_timer() {
+        crate::block_on(async {
+            sleep(Duration::from_millis(1)).await;
+            assert_eq!(pending_timers(), 0);
+        });
+    }
+}
