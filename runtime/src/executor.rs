@@ -47,7 +47,8 @@ const BUDGET: u32 = 64;
 /// [`block_on`] (the free function) makes one of these, runs one future and
 /// drops it. Keep a `Runtime` yourself to run several futures in turn on
 /// one loop: tasks still pending when one `block_on` returns go on at the
-/// next, and are dropped when the `Runtime` is.
+/// next, and are dropped when the `Runtime` is. Dropping it also ends its
+/// blocking pool: queued jobs are dropped unrun, running ones waited for.
 ///
 /// A `Runtime` is not `Send`: its tasks need not be, so it stays on the
 /// thread that made it.
@@ -80,7 +81,9 @@ thread_local! {
 /// returns its output: Python's `asyncio.run(main())`.
 ///
 /// Tasks spawned inside that are still pending when `future` finishes are
-/// dropped, on this thread, before `block_on` returns.
+/// dropped, on this thread, before `block_on` returns. So are
+/// `spawn_blocking` jobs still waiting in the pool's queue; jobs already
+/// running on a pool thread are waited for (a thread cannot be interrupted).
 ///
 /// # Panics
 ///

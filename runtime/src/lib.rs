@@ -8,7 +8,7 @@
 //! | `asyncio.create_task(coro)` | [`spawn`]`(fut)`, giving a [`JoinHandle`] |
 //! | `task.cancel()` | [`JoinHandle::abort`] |
 //! | `await task` | `handle.await`, giving `Result<T, JoinError>` |
-//! | `asyncio.gather(*aws)` | [`gather`]`(iter).await`, or [`gather!`]`(a, b).await` |
+//! | `asyncio.gather(*aws)` | [`gather()`]`(iter).await`, or [`gather!`]`(a, b).await` |
 //! | `asyncio.sleep(0)` | [`yield_now`]`().await` |
 //! | `asyncio.sleep(d)` | `time::sleep(d).await` |
 //! | `asyncio.wait_for(aw, t)` | `time::timeout(t, fut).await` |
