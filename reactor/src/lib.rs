@@ -10,24 +10,26 @@
 //!
 //! - one [`mio::Poll`] (epoll on Linux, kqueue on macOS and the BSDs),
 //! - an [`Interrupter`], a handle another thread uses to wake a blocked poll,
+//! - the [`Registrations`] of sockets: readiness bits and the wakers waiting
+//!   to read or write each one,
 //! - the [`Timers`] store, whose nearest deadline bounds the poll's timeout,
-//! - [`Reactor::turn`], which waits for events, then fires expired timers.
-//!
-//! Registrations of sockets (readiness bits and the wakers waiting on them)
-//! arrive with the networking chapter; their place in [`Reactor::turn`] is
-//! marked.
+//! - [`Reactor::turn`], which waits for events, wakes the sockets' wakers,
+//!   then fires expired timers.
 
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mio::event::Source;
 use mio::{Events, Poll, Token};
 
+mod registrations;
 mod timers;
+pub use registrations::{Direction, IoKey, Registrations};
 pub use timers::{deadline_after, TimerKey, Timers};
 
-/// The token of the cross-thread [`Interrupter`]. Registrations will use
-/// tokens below it, so it can never collide with a socket's.
+/// The token of the cross-thread [`Interrupter`]. Registrations use tokens
+/// below it (see `registrations.rs`), so it never collides with a socket's.
 const INTERRUPT_TOKEN: Token = Token(usize::MAX);
 
 /// How many OS events one [`Reactor::turn`] collects at most. Events past this
@@ -39,6 +41,7 @@ pub struct Reactor {
     poll: Poll,
     events: Events,
     interrupter: Interrupter,
+    registrations: Registrations,
     timers: Timers,
 }
 
@@ -51,6 +54,8 @@ pub struct Turn {
     pub interrupted: bool,
     /// How long the poll was allowed to wait (`None`: no limit).
     pub timeout: Option<Duration>,
+    /// Socket events for live registrations.
+    pub io_events: usize,
     /// Timers that expired and were woken.
     pub timers_fired: usize,
 }
@@ -65,6 +70,7 @@ impl Reactor {
             poll,
             events: Events::with_capacity(EVENTS_PER_TURN),
             interrupter: Interrupter(Arc::new(waker)),
+            registrations: Registrations::new(),
             timers: Timers::new(),
         })
     }
@@ -72,6 +78,23 @@ impl Reactor {
     /// The loop's timers: the time module inserts and cancels here.
     pub fn timers(&mut self) -> &mut Timers {
         &mut self.timers
+    }
+
+    /// Starts watching `source` (a mio socket) for reads and writes.
+    pub fn register(&mut self, source: &mut impl Source) -> io::Result<IoKey> {
+        self.registrations.register(self.poll.registry(), source)
+    }
+
+    /// Stops watching `source`; call it before the socket is closed.
+    pub fn deregister(&mut self, source: &mut impl Source, key: IoKey) {
+        self.registrations
+            .deregister(self.poll.registry(), source, key);
+    }
+
+    /// The loop's registered sockets: the net module waits and clears
+    /// readiness here.
+    pub fn registrations(&mut self) -> &mut Registrations {
+        &mut self.registrations
     }
 
     /// A handle that any thread can use to wake this reactor's poll.
@@ -108,8 +131,10 @@ impl Reactor {
                 turn.interrupted = true;
                 continue;
             }
-            // Socket readiness: the networking chapter stores readiness bits
-            // and wakes the registration's reader and writer here.
+            // A socket: remember its readiness, wake its reader or writer.
+            if self.registrations.dispatch(event) {
+                turn.io_events += 1;
+            }
         }
         turn.timers_fired = self.timers.fire_expired(Instant::now());
         Ok(turn)

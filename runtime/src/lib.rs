@@ -13,6 +13,7 @@
 //! | `asyncio.sleep(d)` | `time::sleep(d).await` |
 //! | `asyncio.wait_for(aw, t)` | `time::timeout(t, fut).await` |
 //! | `loop.run_in_executor(None, f)` | [`spawn_blocking`]`(f).await` |
+//! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
 //!
 //! A whole program:
 //!
@@ -42,6 +43,8 @@
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
 //! - `sync/oneshot.rs`, `blocking.rs`: a one-value channel, and the thread
 //!   pool behind `spawn_blocking` that answers through it.
+//! - `net/`: TCP and UDP sockets over the reactor's registrations
+//!   (`net/registered.rs` is the one loop every socket method runs).
 
 #![warn(missing_docs, missing_debug_implementations)]
 
@@ -50,6 +53,8 @@ mod builder;
 mod executor;
 mod gather;
 mod join;
+#[cfg(not(loom))]
+pub mod net;
 mod park;
 mod queue;
 mod shim;

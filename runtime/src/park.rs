@@ -105,6 +105,7 @@ mod model {
                 events: interrupted as usize,
                 interrupted,
                 timeout,
+                io_events: 0,
                 timers_fired: 0,
             })
         }

@@ -1,0 +1,257 @@
+//! TCP: a listener that accepts connections and a stream that reads and
+//! writes bytes, asyncio's `start_server` and `open_connection`.
+//!
+//! Each method is the `poll_io` loop of `registered.rs` around one mio call.
+//! Two things are particular to TCP:
+//!
+//! - **connect** is non-blocking too: the OS starts the handshake and
+//!   answers at once. The socket turns writable when the handshake ends,
+//!   either way; only then do we ask the socket itself how it went
+//!   (`SO_ERROR`, then `getpeername`), so a refused connection is the OS's
+//!   own error, never a guess.
+//! - **a short read or write** (fewer bytes than asked) also shows the
+//!   socket drained, so readiness is cleared right there. That saves the
+//!   extra `read` that would only return `WouldBlock`: one echoed message
+//!   costs one `read` and one `write`.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use reactor::Direction;
+
+use super::registered::Registered;
+use super::{first_that_works, with_context, ToSocketAddrs};
+
+/// A TCP server socket: asyncio's `start_server`, without the callback.
+///
+/// ```
+/// runtime::block_on(async {
+///     let listener = runtime::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     println!("listening on {}", listener.local_addr().unwrap());
+/// });
+/// ```
+pub struct TcpListener {
+    io: Registered<mio::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Opens a listening socket on `addr` (port 0: any free port). With a
+    /// name that resolves to several addresses, the first that binds wins.
+    ///
+    /// An address that is taken fails with `ErrorKind::AddrInUse`.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        first_that_works(addr, |addr| async move {
+            let listener = mio::net::TcpListener::bind(addr).map_err(|e| {
+                with_context(
+                    e,
+                    format!("could not listen on {addr}"),
+                    "is another server using that port? Pick another, or 0 for any free one",
+                )
+            })?;
+            Ok(TcpListener {
+                io: Registered::new(listener, "runtime::net::TcpListener::bind")?,
+            })
+        })
+        .await
+    }
+
+    // ANCHOR: accept
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// An error here is about one connection, or a passing shortage (for
+    /// example "too many open files"): the listener still works. A server
+    /// should log it, wait a little if it is a shortage, and accept again.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = self
+            .io
+            .io(Direction::Read, |listener| listener.accept())
+            .await?;
+        Ok((TcpStream::from_mio(stream)?, peer))
+    }
+    // ANCHOR_END: accept
+
+    /// The address the listener is bound to (the real port, after port 0).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.source().local_addr()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.fmt(f)
+    }
+}
+
+/// A TCP connection: asyncio's `StreamReader` and `StreamWriter` in one.
+///
+/// It also implements `futures_io::AsyncRead` and `AsyncWrite`, so the
+/// futures ecosystem's readers, writers and codecs work on it.
+pub struct TcpStream {
+    io: Registered<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`. With a name that resolves to several addresses,
+    /// each is tried in turn and the first that answers wins.
+    ///
+    /// A port nobody listens on fails with `ErrorKind::ConnectionRefused`.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        first_that_works(addr, TcpStream::connect_to).await
+    }
+
+    // ANCHOR: connect
+    async fn connect_to(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        // The handshake is under way. Each time the socket turns writable,
+        // ask it how the connect went: an error, connected, or not yet.
+        poll_fn(|cx| loop {
+            ready!(stream.io.poll_ready(Direction::Write, cx))?;
+            if let Some(e) = stream.io.source().take_error()? {
+                return Poll::Ready(Err(e));
+            }
+            match stream.io.source().peer_addr() {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    stream.io.clear_ready(Direction::Write); // not yet
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        })
+        .await
+        .map_err(|e| {
+            with_context(
+                e,
+                format!("could not connect to {addr}"),
+                "is a server listening there?",
+            )
+        })?;
+        Ok(stream)
+    }
+    // ANCHOR_END: connect
+
+    fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: Registered::new(stream, "runtime::net::TcpStream")?,
+        })
+    }
+
+    /// Reads into `buf` and returns how many bytes came; `Ok(0)` means the
+    /// peer closed its side (end of stream), or `buf` is empty.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes. If the stream ends first, fails with
+    /// `ErrorKind::UnexpectedEof` (the bytes read so far are in `buf`).
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the peer closed the connection before all the bytes arrived",
+                    ))
+                }
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes some of `buf` and returns how many bytes were taken.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_bytes(cx, buf)).await
+    }
+
+    /// Writes all of `buf`, waiting whenever the socket's buffer is full.
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts down reading, writing or both. After `Shutdown::Write` the peer
+    /// reads `Ok(0)`: asyncio's `writer.write_eof()`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.source().shutdown(how)
+    }
+
+    /// The address of the other end.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.source().peer_addr()
+    }
+
+    /// The address of this end.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.source().local_addr()
+    }
+
+    /// Turns Nagle's algorithm off (`true`) so small writes go out at once.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.io.source().set_nodelay(on)
+    }
+
+    // ANCHOR: poll_read
+    fn poll_read_bytes(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let n = ready!(self.io.poll_io(Direction::Read, cx, |mut s| s.read(buf)))?;
+        if n > 0 && n < buf.len() {
+            // A short read emptied the kernel's buffer: skip the read that
+            // would only say WouldBlock.
+            self.io.clear_ready(Direction::Read);
+        }
+        Poll::Ready(Ok(n))
+    }
+    // ANCHOR_END: poll_read
+
+    fn poll_write_bytes(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let n = ready!(self.io.poll_io(Direction::Write, cx, |mut s| s.write(buf)))?;
+        if n > 0 && n < buf.len() {
+            self.io.clear_ready(Direction::Write); // the send buffer is full
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_bytes(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_bytes(cx, buf)
+    }
+
+    /// Nothing to flush: bytes go to the kernel at each write.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the writing side: the peer reads end of stream.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.fmt(f)
+    }
+}
