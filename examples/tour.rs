@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use runtime::net::{TcpListener, TcpStream};
 use runtime::time::{sleep, timeout};
 use runtime::{gather, spawn, spawn_blocking, yield_now};
 
@@ -25,9 +26,10 @@ fn main() {
         catch_a_panic().await;
         sleep_and_timeout().await;
         offload_blocking_work().await;
+        tcp_round_trip().await;
     });
 
-    println!("That is the event loop, its timers and its blocking pool. Sockets come next.");
+    println!("That is the event loop, its timers, its blocking pool and its sockets.");
 }
 
 /// 2. spawn: asyncio.create_task(coro)
@@ -142,4 +144,32 @@ async fn offload_blocking_work() {
     }
     let elsewhere = job.await.unwrap();
     println!("   the job slept 50 ms on another thread ({elsewhere}); meanwhile the loop ticked {ticks} times.\n");
+}
+
+/// 8. TCP: asyncio.start_server and asyncio.open_connection
+async fn tcp_round_trip() {
+    println!("8. Sockets: a server task and a client talk over TCP on the same loop.");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().unwrap();
+    let server = spawn(async move {
+        let (mut conn, peer) = listener.accept().await?;
+        let mut buf = [0; 64];
+        let n = conn.read(&mut buf).await?;
+        let shout = String::from_utf8_lossy(&buf[..n]).to_uppercase();
+        conn.write_all(shout.as_bytes()).await?;
+        Ok::<_, std::io::Error>(peer)
+    });
+    let mut client = TcpStream::connect(addr).await.expect("connect");
+    client.write_all(b"hello, loop").await.unwrap();
+    let mut reply = [0; 11];
+    client.read_exact(&mut reply).await.unwrap();
+    let peer = server.await.unwrap().unwrap();
+    println!(
+        "   the server on {addr} accepted {peer}, read \"hello, loop\" and answered {:?}.",
+        String::from_utf8_lossy(&reply)
+    );
+    let refused = TcpStream::connect(("127.0.0.1", 1)).await.unwrap_err();
+    println!("   connecting where nobody listens is an error, not a crash: {refused}\n");
 }

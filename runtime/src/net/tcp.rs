@@ -45,13 +45,15 @@ impl TcpListener {
     /// An address that is taken fails with `ErrorKind::AddrInUse`.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         first_that_works(addr, |addr| async move {
-            let listener = mio::net::TcpListener::bind(addr).map_err(|e| {
-                with_context(
-                    e,
-                    format!("could not listen on {addr}"),
-                    "is another server using that port? Pick another, or 0 for any free one",
-                )
-            })?;
+            let listener = mio::net::TcpListener::bind(addr)
+                .and_then(deepen_backlog)
+                .map_err(|e| {
+                    with_context(
+                        e,
+                        format!("could not listen on {addr}"),
+                        "is another server using that port? Pick another, or 0 for any free one",
+                    )
+                })?;
             Ok(TcpListener {
                 io: Registered::new(listener, "runtime::net::TcpListener::bind")?,
             })
@@ -78,6 +80,30 @@ impl TcpListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.source().local_addr()
     }
+}
+
+/// How many finished handshakes the kernel queues for `accept` (Linux caps
+/// it at `net.core.somaxconn`). mio, like std, asks for 128, which a burst
+/// of a few hundred connects overflows while the loop is busy: the kernel
+/// then drops SYNs and clients wait a whole second to retry.
+const BACKLOG: i32 = 1024;
+
+/// Calls `listen` again with [`BACKLOG`]; on a listening socket that only
+/// changes the queue's length.
+#[cfg(unix)]
+fn deepen_backlog(listener: mio::net::TcpListener) -> io::Result<mio::net::TcpListener> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor belongs to `listener`, which is alive across
+    // the call; `listen` does not take ownership of it.
+    if unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(listener)
+}
+
+#[cfg(not(unix))]
+fn deepen_backlog(listener: mio::net::TcpListener) -> io::Result<mio::net::TcpListener> {
+    Ok(listener)
 }
 
 impl fmt::Debug for TcpListener {
