@@ -51,6 +51,7 @@ async fn serve(conns: usize, messages: usize) -> std::io::Result<()> {
     let baseline = examples::resident_memory().unwrap_or(0);
     println!("server: one loop thread on {addr}; starting the client process");
 
+    // ANCHOR: server
     drop(runtime::spawn({
         let (live, echoed) = (live.clone(), echoed.clone());
         examples::serve(listener, move |conn| {
@@ -82,6 +83,7 @@ async fn serve(conns: usize, messages: usize) -> std::io::Result<()> {
             println!("server: holding {peak} connections");
         }
     }
+    // ANCHOR_END: server
     let output = client.await.expect("waiting for the client")?;
     print!("{}", String::from_utf8_lossy(&output.stdout));
     println!("server: held {peak} connections at once on one thread");
@@ -102,6 +104,7 @@ async fn serve(conns: usize, messages: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+// ANCHOR: counted_echo
 async fn counted_echo(
     mut conn: TcpStream,
     live: Rc<Cell<usize>>,
@@ -123,6 +126,7 @@ async fn counted_echo(
     live.set(live.get() - 1);
     result
 }
+// ANCHOR_END: counted_echo
 
 /// The client process: open `conns` connections, hold them, then echo.
 fn load(addr: &str, conns: usize, messages: usize) -> std::io::Result<()> {
@@ -131,6 +135,7 @@ fn load(addr: &str, conns: usize, messages: usize) -> std::io::Result<()> {
         std::process::exit(2);
     }
     runtime::block_on(async {
+        // ANCHOR: connect_in_batches
         // Connect in batches, so the server's listen backlog never overflows.
         let start = Instant::now();
         let mut streams = Vec::with_capacity(conns);
@@ -145,6 +150,7 @@ fn load(addr: &str, conns: usize, messages: usize) -> std::io::Result<()> {
         );
         // Idle for a moment: the server reads its memory now.
         runtime::time::sleep(Duration::from_millis(1_000)).await;
+        // ANCHOR_END: connect_in_batches
 
         let start = Instant::now();
         let rounds = streams.into_iter().map(|mut stream| async move {
