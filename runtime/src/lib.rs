@@ -58,6 +58,8 @@ pub mod net;
 mod park;
 mod queue;
 mod shim;
+#[cfg(not(loom))]
+pub mod stream;
 pub mod sync;
 mod task;
 #[cfg(not(loom))]

@@ -201,29 +201,51 @@ pub fn interval(period: Duration) -> Interval {
     Interval {
         period,
         next: Some(Instant::now()),
+        sleep: None,
+        yielded: false,
     }
 }
 
-/// The ticker of [`interval`].
+/// The ticker of [`interval`]. Also a `Stream` of tick instants, so
+/// `while let Some(at) = interval.next().await` works (with
+/// [`StreamExt`](crate::stream::StreamExt)).
 #[derive(Debug)]
 pub struct Interval {
     period: Duration,
     /// When the next tick is due; `None` when it never is (the period
     /// overflowed `Instant`).
     next: Option<Instant>,
+    /// The timer of the tick being waited for.
+    sleep: Option<Sleep>,
+    /// With a zero period: this tick already let the others run once.
+    yielded: bool,
 }
 
 impl Interval {
     /// Waits for the next tick and returns the instant it was scheduled for.
     pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// The tick as a poll: `Ready(instant)` when it is due. Keeps its
+    /// timer between calls, so polling again does not restart the wait.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let Some(scheduled) = self.next else {
-            std::future::pending::<()>().await;
-            unreachable!("a pending future never finishes")
+            return Poll::Pending; // never: no timer, nobody will wake us
         };
         if self.period.is_zero() {
-            crate::yield_now().await; // as fast as the loop allows, no faster
+            // As fast as the loop allows, no faster: let every other ready
+            // task run once (this is what `yield_now` does) before ticking.
+            if !self.yielded {
+                self.yielded = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.yielded = false;
         } else {
-            sleep_until(scheduled).await;
+            let sleep = self.sleep.get_or_insert_with(|| sleep_until(scheduled));
+            std::task::ready!(Pin::new(sleep).poll(cx));
+            self.sleep = None;
         }
         let now = Instant::now();
         self.next = match scheduled.checked_add(self.period) {
@@ -231,12 +253,20 @@ impl Interval {
             // Late by a period or more: start again from now, no burst.
             _ => deadline_after(now, self.period),
         };
-        scheduled
+        Poll::Ready(scheduled)
     }
 
     /// The time between ticks.
     pub fn period(&self) -> Duration {
         self.period
+    }
+}
+
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
     }
 }
 

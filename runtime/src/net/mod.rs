@@ -41,7 +41,7 @@ mod registered;
 mod tcp;
 mod udp;
 
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 
 /// Anything that names one or more socket addresses: a `SocketAddr`, an

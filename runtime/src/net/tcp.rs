@@ -68,13 +68,22 @@ impl TcpListener {
     /// example "too many open files"): the listener still works. A server
     /// should log it, wait a little if it is a shortage, and accept again.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = self
-            .io
-            .io(Direction::Read, |listener| listener.accept())
-            .await?;
-        Ok((TcpStream::from_mio(stream)?, peer))
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (stream, peer) = ready!(self.io.poll_io(Direction::Read, cx, |l| l.accept()))?;
+        Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer)))
     }
     // ANCHOR_END: accept
+
+    /// The incoming connections as a `Stream`, for
+    /// `while let Some(conn) = incoming.next().await`. Each item is what
+    /// [`accept`](TcpListener::accept) would give, without the address; the
+    /// stream never ends.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
 
     /// The address the listener is bound to (the real port, after port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -109,6 +118,21 @@ fn deepen_backlog(listener: mio::net::TcpListener) -> io::Result<mio::net::TcpLi
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.io.fmt(f)
+    }
+}
+
+/// The stream of [`TcpListener::incoming`].
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl futures_core::Stream for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let accepted = ready!(self.listener.poll_accept(cx));
+        Poll::Ready(Some(accepted.map(|(stream, _)| stream)))
     }
 }
 

@@ -1,0 +1,322 @@
+//! `Queue`: a FIFO between tasks, asyncio's `asyncio.Queue(maxsize)`.
+//!
+//! The items, and two [`WaitList`]s: tasks waiting to get (the queue was
+//! empty) and tasks waiting to put (it was full). Fairness comes from
+//! handing things over directly instead of letting waiters race:
+//!
+//! - a `put` while getters wait gives its item to the oldest getter;
+//! - a `get` that frees a place admits the oldest putter, whose item goes
+//!   into the queue (or to a getter) before the putter even runs again.
+//!
+//! So nobody who arrives later is served first, and a waiter woken for
+//! nothing never exists. A getter dropped after it was handed an item (by
+//! `timeout`, say) gives the item back to the front of the queue, or to the
+//! next getter: nothing is lost.
+//!
+//! A `Queue` is also a `futures_core::Stream` of its items, so
+//! `while let Some(item) = queue.next().await` is asyncio's
+//! `async for`-style consumer loop. The stream never ends by itself.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
+
+use super::waiters::{WaitList, WaiterKey};
+
+/// A first-in, first-out queue for tasks of one loop. Clones share one
+/// queue, so a producer and a consumer each hold a clone.
+///
+/// ```
+/// use runtime::sync::Queue;
+/// runtime::block_on(async {
+///     let queue = Queue::new(2); // at most 2 items; 0 would be unbounded
+///     let producer = runtime::spawn({
+///         let queue = queue.clone();
+///         async move {
+///             for i in 0..5 {
+///                 queue.put(i).await; // waits while the queue is full
+///             }
+///         }
+///     });
+///     let mut got = Vec::new();
+///     for _ in 0..5 {
+///         got.push(queue.get().await); // waits while it is empty
+///     }
+///     producer.await.unwrap();
+///     assert_eq!(got, [0, 1, 2, 3, 4]);
+/// });
+/// ```
+pub struct Queue<T> {
+    inner: Rc<RefCell<State<T>>>,
+    /// This handle's `get` in progress as a `Stream`, if it had to wait.
+    stream_get: Option<WaiterKey>,
+}
+
+struct State<T> {
+    items: VecDeque<T>,
+    /// 0: unbounded.
+    maxsize: usize,
+    getters: WaitList<T>,
+    /// Each putter carries its item until it is admitted.
+    putters: WaitList<T>,
+}
+
+impl<T> State<T> {
+    fn has_room(&self) -> bool {
+        self.maxsize == 0 || self.items.len() < self.maxsize
+    }
+
+    // ANCHOR: deliver
+    /// An item enters: to the oldest waiting getter, else to the back.
+    fn deliver(&mut self, item: T) {
+        if self.getters.has_waiting() {
+            self.getters.grant_first(|slot| *slot = Some(item));
+        } else {
+            self.items.push_back(item);
+        }
+    }
+
+    /// An item left: let waiting putters in while there is room.
+    fn admit_putters(&mut self) {
+        while self.has_room() && self.putters.has_waiting() {
+            let mut item = None;
+            self.putters.grant_first(|slot| item = slot.take());
+            self.deliver(item.expect("a waiting putter carries its item"));
+        }
+    }
+    // ANCHOR_END: deliver
+
+    /// One step of a `get`: take an item, or join (or stay in) the line.
+    fn poll_get(&mut self, key: &mut Option<WaiterKey>, cx: &mut Context<'_>) -> Poll<T> {
+        if let Some(k) = *key {
+            return match self.getters.poll_granted(k, cx.waker()) {
+                Some(item) => {
+                    *key = None;
+                    Poll::Ready(item.expect("a granted getter holds its item"))
+                }
+                None => Poll::Pending,
+            };
+        }
+        match self.items.pop_front() {
+            // Items wait only when no getter does, so taking one is fair.
+            Some(item) => {
+                self.admit_putters();
+                Poll::Ready(item)
+            }
+            None => {
+                *key = Some(self.getters.join(cx.waker(), None));
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A `get` was dropped while in line. If it had been handed an item,
+    /// the item goes to the next getter or back to the front.
+    fn cancel_get(&mut self, key: WaiterKey) {
+        if let Some(Some(item)) = self.getters.cancel(key) {
+            if self.getters.has_waiting() {
+                self.getters.grant_first(|slot| *slot = Some(item));
+            } else {
+                self.items.push_front(item);
+            }
+        }
+    }
+}
+
+impl<T> Queue<T> {
+    /// A queue of at most `maxsize` items; `0` means no limit.
+    pub fn new(maxsize: usize) -> Queue<T> {
+        Queue {
+            inner: Rc::new(RefCell::new(State {
+                items: VecDeque::new(),
+                maxsize,
+                getters: WaitList::new(),
+                putters: WaitList::new(),
+            })),
+            stream_get: None,
+        }
+    }
+
+    /// Adds `item` at the back, waiting while the queue is full. Putters
+    /// waiting on a full queue get in in the order they came.
+    pub fn put(&self, item: T) -> Put<'_, T> {
+        Put {
+            queue: self,
+            item: Some(item),
+            key: None,
+        }
+    }
+
+    /// Takes the item at the front, waiting while the queue is empty.
+    /// Getters waiting on an empty queue are served in the order they came.
+    pub fn get(&self) -> Get<'_, T> {
+        Get {
+            queue: self,
+            key: None,
+        }
+    }
+
+    /// Adds `item` now if there is room (and no putter is waiting), or
+    /// gives it back.
+    pub fn try_put(&self, item: T) -> Result<(), T> {
+        let mut state = self.inner.borrow_mut();
+        if state.has_room() && !state.putters.has_waiting() {
+            state.deliver(item);
+            Ok(())
+        } else {
+            Err(item)
+        }
+    }
+
+    /// Takes the front item now, if there is one.
+    pub fn try_get(&self) -> Option<T> {
+        let mut state = self.inner.borrow_mut();
+        let item = state.items.pop_front()?;
+        state.admit_putters();
+        Some(item)
+    }
+
+    /// Items in the queue now.
+    pub fn len(&self) -> usize {
+        self.inner.borrow().items.len()
+    }
+
+    /// True if the queue holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.inner.borrow().items.is_empty()
+    }
+
+    /// The most items it holds; 0 for unbounded.
+    pub fn maxsize(&self) -> usize {
+        self.inner.borrow().maxsize
+    }
+}
+
+impl<T> Clone for Queue<T> {
+    /// Another handle to the same queue.
+    fn clone(&self) -> Queue<T> {
+        Queue {
+            inner: self.inner.clone(),
+            stream_get: None, // a clone has no get of its own in progress
+        }
+    }
+}
+
+impl<T> Drop for Queue<T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.stream_get.take() {
+            self.inner.borrow_mut().cancel_get(key);
+        }
+    }
+}
+
+/// `async for item in queue`: each `next()` is a `get()`. Never ends.
+impl<T> futures_core::Stream for Queue<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        let item = ready!(this.inner.borrow_mut().poll_get(&mut this.stream_get, cx));
+        Poll::Ready(Some(item))
+    }
+}
+
+/// The future of [`Queue::put`].
+#[must_use = "a Put does nothing unless awaited"]
+pub struct Put<'a, T> {
+    queue: &'a Queue<T>,
+    /// The item, until it is handed to the queue or to the wait list.
+    item: Option<T>,
+    key: Option<WaiterKey>,
+}
+
+impl<T> Future for Put<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let mut state = this.queue.inner.borrow_mut();
+        if let Some(key) = this.key {
+            if state.putters.poll_granted(key, cx.waker()).is_none() {
+                return Poll::Pending;
+            }
+            this.key = None; // admitted: our item is in
+            return Poll::Ready(());
+        }
+        let item = this.item.take().expect("Put polled after it finished");
+        if state.has_room() && !state.putters.has_waiting() {
+            state.deliver(item);
+            Poll::Ready(())
+        } else {
+            this.key = Some(state.putters.join(cx.waker(), Some(item)));
+            Poll::Pending
+        }
+    }
+}
+
+/// A `Put` holds its item by value and never pins it, so moving a `Put`
+/// is fine whatever `T` is.
+impl<T> Unpin for Put<'_, T> {}
+
+impl<T> Drop for Put<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            // Waiting: our item leaves with us. Admitted: it is already in.
+            let _ = self.queue.inner.borrow_mut().putters.cancel(key);
+        }
+    }
+}
+
+/// The future of [`Queue::get`].
+#[must_use = "a Get does nothing unless awaited"]
+pub struct Get<'a, T> {
+    queue: &'a Queue<T>,
+    key: Option<WaiterKey>,
+}
+
+impl<T> Future for Get<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = &mut *self;
+        this.queue.inner.borrow_mut().poll_get(&mut this.key, cx)
+    }
+}
+
+impl<T> Drop for Get<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.queue.inner.borrow_mut().cancel_get(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.borrow();
+        f.debug_struct("Queue")
+            .field("len", &state.items.len())
+            .field("maxsize", &state.maxsize)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Put<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Put")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Get<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Get")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}

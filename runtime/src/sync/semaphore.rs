@@ -1,0 +1,167 @@
+//! `Semaphore`: at most N holders at once, asyncio's `asyncio.Semaphore`.
+//!
+//! The count of free permits and a [`WaitList`] of tasks waiting for one.
+//! A permit that is released goes straight to the oldest waiter if there is
+//! one (so a task arriving later cannot grab it first), and back to the
+//! count otherwise. A waiter dropped after it was handed a permit releases
+//! it again, so no permit is ever lost to a cancelled `acquire`.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::waiters::{WaitList, WaiterKey};
+
+/// Limits how many tasks hold a permit at once. Clones share the permits.
+///
+/// ```
+/// use runtime::sync::Semaphore;
+/// runtime::block_on(async {
+///     let sem = Semaphore::new(2);
+///     let a = sem.acquire().await;
+///     let _b = sem.acquire().await;
+///     assert_eq!(sem.available_permits(), 0);
+///     drop(a); // released on drop
+///     assert_eq!(sem.available_permits(), 1);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Semaphore {
+    inner: Rc<RefCell<State>>,
+}
+
+struct State {
+    permits: usize,
+    waiters: WaitList<()>,
+}
+
+impl State {
+    /// A permit comes back: to the oldest waiter, or to the count.
+    fn release(&mut self) {
+        if !self.waiters.grant_first(|_| {}) {
+            self.permits += 1;
+        }
+    }
+}
+
+impl Semaphore {
+    /// A semaphore with `permits` permits.
+    pub fn new(permits: usize) -> Semaphore {
+        Semaphore {
+            inner: Rc::new(RefCell::new(State {
+                permits,
+                waiters: WaitList::new(),
+            })),
+        }
+    }
+
+    /// Waits for a permit. Tasks get permits in the order they asked.
+    pub fn acquire(&self) -> Acquire<'_> {
+        Acquire {
+            semaphore: self,
+            key: None,
+        }
+    }
+
+    /// Takes a permit if one is free and nobody is waiting for one.
+    pub fn try_acquire(&self) -> Option<SemaphorePermit> {
+        let mut state = self.inner.borrow_mut();
+        if state.permits > 0 && !state.waiters.has_waiting() {
+            state.permits -= 1;
+            Some(self.permit())
+        } else {
+            None
+        }
+    }
+
+    /// Permits free right now.
+    pub fn available_permits(&self) -> usize {
+        self.inner.borrow().permits
+    }
+
+    fn permit(&self) -> SemaphorePermit {
+        SemaphorePermit {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// A held permit; dropping it releases it.
+pub struct SemaphorePermit {
+    inner: Rc<RefCell<State>>,
+}
+
+impl Drop for SemaphorePermit {
+    fn drop(&mut self) {
+        self.inner.borrow_mut().release();
+    }
+}
+
+/// The future of [`Semaphore::acquire`].
+#[must_use = "an Acquire does nothing unless awaited"]
+pub struct Acquire<'a> {
+    semaphore: &'a Semaphore,
+    /// Our place in the wait list, once we had to wait.
+    key: Option<WaiterKey>,
+}
+
+impl Future for Acquire<'_> {
+    type Output = SemaphorePermit;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit> {
+        let mut state = self.semaphore.inner.borrow_mut();
+        match self.key {
+            None if state.permits > 0 && !state.waiters.has_waiting() => state.permits -= 1,
+            None => {
+                let key = state.waiters.join(cx.waker(), None);
+                drop(state);
+                self.key = Some(key);
+                return Poll::Pending;
+            }
+            Some(key) => {
+                if state.waiters.poll_granted(key, cx.waker()).is_none() {
+                    return Poll::Pending;
+                }
+                drop(state);
+                self.key = None; // granted: the permit was handed to us
+            }
+        }
+        Poll::Ready(self.semaphore.permit())
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let mut state = self.semaphore.inner.borrow_mut();
+            if state.waiters.cancel(key).is_some() {
+                state.release(); // we were handed a permit: pass it on
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("available_permits", &self.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SemaphorePermit")
+    }
+}
+
+impl fmt::Debug for Acquire<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acquire")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
