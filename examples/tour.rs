@@ -27,9 +27,10 @@ fn main() {
         sleep_and_timeout().await;
         offload_blocking_work().await;
         tcp_round_trip().await;
+        queue_between_tasks().await;
     });
 
-    println!("That is the event loop, its timers, its blocking pool and its sockets.");
+    println!("That is the event loop, its timers, its blocking pool, its sockets and its queues.");
 }
 
 /// 2. spawn: asyncio.create_task(coro)
@@ -172,4 +173,29 @@ async fn tcp_round_trip() {
     );
     let refused = TcpStream::connect(("127.0.0.1", 1)).await.unwrap_err();
     println!("   connecting where nobody listens is an error, not a crash: {refused}\n");
+}
+
+/// 9. Queue: asyncio.Queue, and `async for` over it
+async fn queue_between_tasks() {
+    use runtime::stream::StreamExt;
+    println!(
+        "9. A Queue connects a producer task to a consumer; a full queue makes the producer wait."
+    );
+    let mut queue = runtime::sync::Queue::new(2);
+    let producer = spawn({
+        let queue = queue.clone();
+        async move {
+            for word in ["looplet", "says", "hello", "through", "a", "queue"] {
+                queue.put(Some(word)).await; // waits while 2 items are already in
+            }
+            queue.put(None).await; // "no more"
+        }
+    });
+    let mut words = Vec::new();
+    // `async for word in queue`: a Queue is a Stream.
+    while let Some(Some(word)) = queue.next().await {
+        words.push(word);
+    }
+    producer.await.unwrap();
+    println!("   the consumer read, in order: {}\n", words.join(" "));
 }

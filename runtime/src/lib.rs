@@ -14,6 +14,8 @@
 //! | `asyncio.wait_for(aw, t)` | `time::timeout(t, fut).await` |
 //! | `loop.run_in_executor(None, f)` | [`spawn_blocking`]`(f).await` |
 //! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
+//! | `asyncio.Queue`, `Semaphore`, `Event` | `sync::Queue`, `sync::Semaphore`, `sync::Event` |
+//! | `async for x in source` | `while let Some(x) = source.next().await` ([`stream::StreamExt`]) |
 //!
 //! A whole program:
 //!
@@ -43,6 +45,9 @@
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
 //! - `sync/oneshot.rs`, `blocking.rs`: a one-value channel, and the thread
 //!   pool behind `spawn_blocking` that answers through it.
+//! - `sync/waiters.rs`, then `sync/queue.rs`, `semaphore.rs`, `event.rs`:
+//!   asyncio's coordination tools on one fair wait list; `stream.rs`: the
+//!   `.next().await` of async iteration.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs).
 
