@@ -252,9 +252,16 @@ fn semaphore_waiters_are_served_in_order_and_none_is_starved() {
             })
             .collect();
         yield_now().await;
-        // A latecomer that tries while others wait must not jump the line.
+        // A latecomer that tries while others wait must not jump the line,
+        // not even in the moment after a release, before the woken waiter
+        // has run: the permit was handed to it, not put back.
         assert!(sem.try_acquire().is_none());
         drop(held);
+        assert!(
+            sem.try_acquire().is_none(),
+            "a latecomer took the released permit"
+        );
+        assert_eq!(sem.available_permits(), 0);
         for w in waiters {
             w.await.unwrap();
         }

@@ -34,6 +34,7 @@ use std::task::{Context, Poll};
 
 pub use futures_core::Stream;
 
+// ANCHOR: next
 /// `.next()` for every [`Stream`]: the one combinator `async for` needs.
 pub trait StreamExt: Stream {
     /// The next item, or `None` when the stream has ended.
@@ -61,3 +62,4 @@ impl<S: Stream + Unpin + ?Sized> Future for Next<'_, S> {
         Pin::new(&mut *self.stream).poll_next(cx)
     }
 }
+// ANCHOR_END: next

@@ -49,6 +49,7 @@ impl Event {
         }
     }
 
+    // ANCHOR: set
     /// Raises the flag and wakes every task waiting for it.
     pub fn set(&self) {
         let mut state = self.inner.borrow_mut();
@@ -60,6 +61,7 @@ impl Event {
     pub fn clear(&self) {
         self.inner.borrow_mut().is_set = false;
     }
+    // ANCHOR_END: set
 
     /// Is the flag raised?
     pub fn is_set(&self) -> bool {

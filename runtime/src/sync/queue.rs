@@ -114,6 +114,7 @@ impl<T> State<T> {
         }
     }
 
+    // ANCHOR: cancel_get
     /// A `get` was dropped while in line. If it had been handed an item,
     /// the item goes to the next getter or back to the front.
     fn cancel_get(&mut self, key: WaiterKey) {
@@ -125,6 +126,7 @@ impl<T> State<T> {
             }
         }
     }
+    // ANCHOR_END: cancel_get
 }
 
 impl<T> Queue<T> {

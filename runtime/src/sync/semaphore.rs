@@ -38,6 +38,7 @@ struct State {
     waiters: WaitList<()>,
 }
 
+// ANCHOR: release
 impl State {
     /// A permit comes back: to the oldest waiter, or to the count.
     fn release(&mut self) {
@@ -46,6 +47,7 @@ impl State {
         }
     }
 }
+// ANCHOR_END: release
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
@@ -66,6 +68,7 @@ impl Semaphore {
         }
     }
 
+    // ANCHOR: try_acquire
     /// Takes a permit if one is free and nobody is waiting for one.
     pub fn try_acquire(&self) -> Option<SemaphorePermit> {
         let mut state = self.inner.borrow_mut();
@@ -76,6 +79,7 @@ impl Semaphore {
             None
         }
     }
+    // ANCHOR_END: try_acquire
 
     /// Permits free right now.
     pub fn available_permits(&self) -> usize {
@@ -133,6 +137,7 @@ impl Future for Acquire<'_> {
     }
 }
 
+// ANCHOR: acquire_drop
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
@@ -143,6 +148,7 @@ impl Drop for Acquire<'_> {
         }
     }
 }
+// ANCHOR_END: acquire_drop
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

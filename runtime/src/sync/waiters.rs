@@ -34,6 +34,7 @@ use std::task::Waker;
 
 use slab::Slab;
 
+// ANCHOR: wait_list
 /// A place in the list, held by the waiting future.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WaiterKey {
@@ -58,6 +59,7 @@ pub(crate) struct WaitList<T> {
     order: VecDeque<WaiterKey>,
     next_ticket: u64,
 }
+// ANCHOR_END: wait_list
 
 impl<T> WaitList<T> {
     pub(crate) fn new() -> WaitList<T> {
@@ -68,6 +70,7 @@ impl<T> WaitList<T> {
         }
     }
 
+    // ANCHOR: join
     /// Joins the back of the list, carrying `value` (for a `put`, its item).
     pub(crate) fn join(&mut self, waker: &Waker, value: Option<T>) -> WaiterKey {
         let ticket = self.next_ticket;
@@ -100,6 +103,7 @@ impl<T> WaitList<T> {
         }
         None
     }
+    // ANCHOR_END: join
 
     // ANCHOR: grant
     /// Grants the oldest waiter: marks it granted, lets `give` take what it
@@ -123,6 +127,7 @@ impl<T> WaitList<T> {
         while self.grant_first(|_| {}) {}
     }
 
+    // ANCHOR: poll_cancel
     /// A waiter polled again: if granted, leaves the list and returns what
     /// it holds (`Some(value)`); if not, refreshes its waker.
     pub(crate) fn poll_granted(&mut self, key: WaiterKey, waker: &Waker) -> Option<Option<T>> {
@@ -144,4 +149,5 @@ impl<T> WaitList<T> {
         // A waiting one leaves a stale pair in `order`, skipped later.
         waiter.granted.then_some(waiter.value)
     }
+    // ANCHOR_END: poll_cancel
 }
