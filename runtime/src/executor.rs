@@ -26,14 +26,13 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use slab::Slab;
-
 use crate::blocking::Pool;
 use crate::builder::Builder;
 use crate::join::JoinHandle;
 use crate::park::Driver;
 use crate::queue::{self, Local, Shared};
 use crate::shim::thread_local;
+use crate::table::TaskTable;
 use crate::task::{self, TaskRef};
 
 /// How many polls the loop makes before it looks at the OS again, even when
@@ -61,7 +60,7 @@ pub(crate) struct Core {
     local: Rc<Local>,
     /// Every live task, so the loop can drop them all when it ends. A task's
     /// key here is stored in its header and freed when it completes.
-    tasks: RefCell<Slab<TaskRef>>,
+    tasks: RefCell<TaskTable>,
     driver: RefCell<Driver>,
     /// Threads for `spawn_blocking`, shut down with the loop.
     blocking: Pool,
@@ -160,7 +159,7 @@ impl Runtime {
         Ok(Runtime {
             core: Rc::new(Core {
                 local: Rc::new(Local::new(shared)),
-                tasks: RefCell::new(Slab::new()),
+                tasks: RefCell::new(TaskTable::default()),
                 driver: RefCell::new(driver),
                 blocking,
                 running_since: Cell::new(None),
@@ -276,7 +275,7 @@ impl Core {
     /// jobs that never started and waits for the running ones.
     fn shutdown(&self) {
         loop {
-            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
+            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain();
             if tasks.is_empty() {
                 break;
             }

@@ -66,6 +66,7 @@ mod shim;
 #[cfg(not(loom))]
 pub mod stream;
 pub mod sync;
+mod table;
 mod task;
 #[cfg(not(loom))]
 pub mod time;

@@ -141,8 +141,10 @@ pub(crate) struct Header {
     spawned_at: &'static Location<'static>,
     /// How many times the future was polled. Loop thread only.
     polls: Cell<u64>,
-    /// The task's key in the loop's task table. Loop thread only.
-    slot: Cell<usize>,
+    /// The task's key in the loop's task table. Loop thread only. A `u32`
+    /// (no loop holds 4 billion tasks) so that, with the two flags below,
+    /// it shares one word: the header is 8 bytes smaller for every task.
+    slot: Cell<u32>,
     /// `abort()` was called: drop the future at the next turn. Loop thread only.
     cancel_requested: Cell<bool>,
     /// A `JoinHandle` still exists and may want the output. Loop thread only.
@@ -161,10 +163,11 @@ impl Header {
     }
 
     pub(crate) fn slot(&self) -> usize {
-        self.slot.get()
+        self.slot.get() as usize
     }
 
     pub(crate) fn set_slot(&self, slot: usize) {
+        let slot = u32::try_from(slot).expect("a loop holds fewer than 4 billion tasks");
         self.slot.set(slot);
     }
 }
@@ -238,7 +241,7 @@ where
             id: next_task_id(),
             spawned_at,
             polls: Cell::new(0),
-            slot: Cell::new(usize::MAX),
+            slot: Cell::new(u32::MAX),
             cancel_requested: Cell::new(false),
             join_interest: Cell::new(true),
             join_waker: Cell::new(None),
