@@ -693,3 +693,72 @@ fn many_threads_waking_one_task_at_once_lose_nothing() {
         });
     });
 }
+
+/// A pinned future must be dropped where it was polled, never moved first:
+/// a task's future that borrows from itself (as an `async` block waiting on
+/// `queue.get()` does) would otherwise be dropped pointing at freed memory.
+/// Checked for abort, for the end of the loop, and for completion.
+#[test]
+fn a_task_future_is_dropped_in_place_not_moved() {
+    use std::marker::PhantomPinned;
+
+    struct Pinned {
+        polled_at: Cell<usize>,
+        finish: bool,
+        _pin: PhantomPinned,
+    }
+    impl Future for Pinned {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            self.polled_at.set(&*self as *const Pinned as usize);
+            if self.finish {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    impl Drop for Pinned {
+        fn drop(&mut self) {
+            let at = self.polled_at.get();
+            assert!(
+                at == 0 || at == self as *const Pinned as usize,
+                "moved before drop"
+            );
+        }
+    }
+    let pinned = |finish| Pinned {
+        polled_at: Cell::new(0),
+        finish,
+        _pin: PhantomPinned,
+    };
+    block_on(async move {
+        let aborted = spawn(pinned(false));
+        let left_pending = spawn(pinned(false));
+        let finished = spawn(pinned(true));
+        yield_now().await;
+        aborted.abort();
+        assert!(aborted.await.unwrap_err().is_cancelled());
+        finished.await.unwrap();
+        drop(left_pending); // dropped when the loop ends
+    });
+
+    // The case that crashed: a task waiting on a queue it owns, aborted.
+    block_on(async {
+        let queue: runtime::sync::Queue<u8> = runtime::sync::Queue::new(0);
+        let getter = spawn({
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        yield_now().await;
+        getter.abort();
+        assert!(getter.await.unwrap_err().is_cancelled());
+        drop(queue);
+        let owner = spawn(async {
+            let queue: runtime::sync::Queue<u8> = runtime::sync::Queue::new(0);
+            queue.get().await
+        });
+        yield_now().await;
+        drop(owner); // still pending when the loop ends
+    });
+}

@@ -25,8 +25,10 @@ use mio::{Events, Poll, Token};
 
 mod registrations;
 mod timers;
+mod waking;
 pub use registrations::{Direction, IoKey, Registrations};
 pub use timers::{deadline_after, TimerKey, Timers};
+pub use waking::{waking_for, WakeSource};
 
 /// The token of the cross-thread [`Interrupter`]. Registrations use tokens
 /// below it (see `registrations.rs`), so it never collides with a socket's.
@@ -132,11 +134,12 @@ impl Reactor {
                 continue;
             }
             // A socket: remember its readiness, wake its reader or writer.
-            if self.registrations.dispatch(event) {
+            if waking::during(WakeSource::Socket, || self.registrations.dispatch(event)) {
                 turn.io_events += 1;
             }
         }
-        turn.timers_fired = self.timers.fire_expired(Instant::now());
+        let now = Instant::now();
+        turn.timers_fired = waking::during(WakeSource::Timer, || self.timers.fire_expired(now));
         Ok(turn)
     }
     // ANCHOR_END: turn

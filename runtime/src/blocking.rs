@@ -35,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::executor;
+use crate::inspect::{self, WaitRecord};
 use crate::join::JoinHandle;
 use crate::shim::{lock, thread, wait_timeout, Condvar, Mutex};
 use crate::sync::oneshot;
@@ -77,7 +78,16 @@ where
         // detach and JoinError work exactly as for `spawn`.
         core.spawn(
             async move {
-                match rx.await {
+                let mut rx = rx;
+                let result = std::future::poll_fn(|cx| {
+                    let poll = std::future::Future::poll(std::pin::Pin::new(&mut rx), cx);
+                    if poll.is_pending() {
+                        inspect::waiting_on(WaitRecord::BLOCKING);
+                    }
+                    poll
+                })
+                .await;
+                match result {
                     Ok(Ok(value)) => value,
                     // Re-raise inside the task: its JoinError carries the
                     // job's own panic payload.

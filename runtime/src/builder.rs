@@ -18,6 +18,7 @@ use crate::executor::Runtime;
 pub struct Builder {
     pub(crate) blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
+    pub(crate) slow_poll_threshold: Option<Duration>,
 }
 
 impl Default for Builder {
@@ -25,6 +26,7 @@ impl Default for Builder {
         Builder {
             blocking_threads: 512,
             thread_keep_alive: Duration::from_secs(10),
+            slow_poll_threshold: None,
         }
     }
 }
@@ -48,6 +50,28 @@ impl Builder {
     /// Default 10 seconds.
     pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
         self.thread_keep_alive = duration;
+        self
+    }
+
+    /// Debug mode's slow-poll warning, like asyncio's
+    /// `loop.slow_callback_duration`: when one poll of a task (or of the
+    /// main future) takes longer than `duration`, one line on stderr names
+    /// it and says how long it took; and a watchdog thread reports a poll
+    /// that is *still* running past `duration`, while it blocks the loop.
+    /// Off by default; `LOOPLET_DEBUG=1` turns it on at 100 ms.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = runtime::Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     std::thread::sleep(Duration::from_millis(80)); // reported on stderr
+    /// });
+    /// ```
+    pub fn slow_poll_threshold(&mut self, duration: Duration) -> &mut Self {
+        self.slow_poll_threshold = Some(duration);
         self
     }
 

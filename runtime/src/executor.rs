@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use crate::blocking::Pool;
 use crate::builder::Builder;
+use crate::debug::{self, trace, Polled, SlowPolls};
+use crate::inspect;
 use crate::join::JoinHandle;
 use crate::park::Driver;
 use crate::queue::{self, Local, Shared};
@@ -67,6 +69,8 @@ pub(crate) struct Core {
     /// Where the `block_on` running this loop was called, for the message
     /// of a nested `block_on`.
     running_since: Cell<Option<&'static Location<'static>>>,
+    /// Debug mode: the slow-poll threshold and its watchdog, if set.
+    slow_polls: RefCell<Option<SlowPolls>>,
 }
 
 thread_local! {
@@ -132,6 +136,62 @@ where
     with_current("runtime::spawn", |core| core.spawn(future, spawned_at))
 }
 
+/// [`spawn`] with a name: asyncio's `create_task(coro, name=...)`. The name
+/// shows in [`tasks()`](crate::tasks), in slow-poll warnings and in the
+/// report of a panic nobody awaited.
+///
+/// ```
+/// runtime::block_on(async {
+///     let handle = runtime::spawn_named("answer", async { 42 });
+///     assert!(runtime::tasks().iter().any(|t| t.name() == "answer"));
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop, like `spawn`.
+#[track_caller]
+pub fn spawn_named<F>(name: &str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let spawned_at = Location::caller();
+    with_current("runtime::spawn_named", |core| {
+        let (handle, header_of) = core.spawn_task(future, spawned_at);
+        header_of.header().set_name(name);
+        handle
+    })
+}
+
+/// The live tasks of this thread's loop, with what each waits on:
+/// asyncio's `asyncio.all_tasks()`. Each [`TaskInfo`](crate::TaskInfo)
+/// prints as one readable line.
+///
+/// ```
+/// use std::time::Duration;
+/// runtime::block_on(async {
+///     let sleeper = runtime::spawn(runtime::time::sleep(Duration::from_secs(5)));
+///     runtime::yield_now().await; // let it start and reach its timer
+///     for task in runtime::tasks() {
+///         println!("{task}"); // task #2 "src/main.rs:4", polled 1 time, waiting on a timer ...
+///     }
+///     sleeper.abort();
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop, like `spawn`.
+#[track_caller]
+pub fn tasks() -> Vec<crate::TaskInfo> {
+    with_current("runtime::tasks", |core| {
+        let table = core.tasks.borrow();
+        inspect::task_infos(table.iter().map(|task| task.header().snapshot()))
+    })
+}
+
 /// Calls `f` with the loop running on this thread, or panics naming `what`.
 #[track_caller]
 pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
@@ -163,6 +223,12 @@ impl Runtime {
                 driver: RefCell::new(driver),
                 blocking,
                 running_since: Cell::new(None),
+                slow_polls: RefCell::new(
+                    builder
+                        .slow_poll_threshold
+                        .or_else(debug::env_threshold)
+                        .map(SlowPolls::new),
+                ),
             }),
         })
     }
@@ -188,7 +254,7 @@ impl Runtime {
             // 1. The main future, if it was woken.
             if core.local.take_main_wake() {
                 polls_since_io += 1;
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(output) = core.poll_main(|| future.as_mut().poll(&mut cx)) {
                     return output;
                 }
             }
@@ -220,12 +286,25 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.spawn_task(future, spawned_at).0
+    }
+
+    /// Spawns, and also gives back the task itself (to name it).
+    pub(crate) fn spawn_task<F>(
+        &self,
+        future: F,
+        spawned_at: &'static Location<'static>,
+    ) -> (JoinHandle<F::Output>, TaskRef)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let shared = self.local.shared().clone();
         let (task, join) = task::new_task(future, shared, spawned_at);
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
-        self.local.push(task);
-        JoinHandle::new(join)
+        self.local.push(task.clone());
+        (JoinHandle::new(join), task)
     }
     // ANCHOR_END: spawn
 
@@ -239,7 +318,12 @@ impl Core {
         while ran < max {
             let Some(task) = self.local.pop() else { break };
             let slot = task.header().slot();
-            if task.run() {
+            trace!("poll {} ({})", describe(&task), task.header().wake_reason());
+            let done = match self.slow_polls.borrow_mut().as_mut() {
+                None => task.run(),
+                Some(slow) => slow.timed(describe(&task), || task.run()),
+            };
+            if done {
                 // Completed: forget it. The table's reference is dropped
                 // outside the borrow, since it may be the last one.
                 let finished = self.tasks.borrow_mut().remove(slot);
@@ -247,7 +331,24 @@ impl Core {
             }
             ran += 1;
         }
+        if ran > 0 {
+            trace!("ran {ran} task(s)");
+        }
         ran
+    }
+
+    /// Polls the main future, timed in debug mode.
+    fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
+        trace!("poll the main future");
+        match self.slow_polls.borrow_mut().as_mut() {
+            None => poll(),
+            Some(slow) => {
+                let main = Polled::Main {
+                    block_on_at: self.running_since.get(),
+                };
+                slow.timed(main, poll)
+            }
+        }
     }
 
     /// Sleeps in the reactor for at most `timeout` (`None`: until woken),
@@ -255,6 +356,12 @@ impl Core {
     fn park(&self, timeout: Option<Duration>) {
         let shared = self.local.shared();
         let mut driver = self.driver.borrow_mut();
+        match timeout {
+            Some(Duration::ZERO) => {
+                trace!("look at the OS without sleeping: {BUDGET} polls since the last look")
+            }
+            _ => trace!("nothing to run: sleep in the OS poll"),
+        }
         let turn = if timeout == Some(Duration::ZERO) {
             driver.park(timeout)
         } else if shared.prepare_park() {
@@ -264,8 +371,9 @@ impl Core {
         } else {
             return; // a wake arrived while we were deciding to sleep
         };
-        if let Err(e) = turn {
-            panic!("the event loop's poll failed and it cannot go on: {e}");
+        match turn {
+            Ok(turn) => trace!("{}", debug::describe_turn(&turn)),
+            Err(e) => panic!("the event loop's poll failed and it cannot go on: {e}"),
         }
     }
 
@@ -383,5 +491,16 @@ impl Drop for Running {
         self.core.running_since.set(None);
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| current.replace(previous));
+    }
+}
+
+/// How the trace and the watchdog name a task.
+fn describe(task: &TaskRef) -> Polled {
+    let header = task.header();
+    let (id, spawned_at, _, _) = header.snapshot();
+    Polled::Task {
+        id,
+        name: inspect::name_of(id),
+        spawned_at,
     }
 }

@@ -21,6 +21,7 @@ use std::task::{Context, Poll, Waker};
 use futures_task::ArcWake;
 use pin_project_lite::pin_project;
 
+use crate::inspect::{self, WaitRecord};
 use crate::shim::{lock, AtomicBool, Mutex, Ordering};
 
 /// Runs all `futures` concurrently inside the calling task and returns their
@@ -41,6 +42,7 @@ where
     poll_fn(|cx| {
         let _ = children.poll_woken(cx, |_| ControlFlow::<()>::Continue(()));
         if children.pending > 0 {
+            children.records.publish(children.pending);
             return Poll::Pending;
         }
         Poll::Ready(children.take_outputs().collect())
@@ -78,6 +80,7 @@ where
             return Poll::Ready(Err(e));
         }
         if children.pending > 0 {
+            children.records.publish(children.pending);
             return Poll::Pending;
         }
         let values = children.take_outputs().map(|output| match output {
@@ -98,6 +101,8 @@ struct Children<F: Future> {
     woken: Vec<usize>,
     /// How many children have not finished yet.
     pending: usize,
+    /// What each child waits on, for `tasks()`.
+    records: ChildRecords,
 }
 
 impl<F: Future> Children<F> {
@@ -109,6 +114,7 @@ impl<F: Future> Children<F> {
             wakers: ChildWakers::new(n),
             woken: Vec::new(),
             pending: n,
+            records: ChildRecords::new(n),
         }
     }
 
@@ -130,7 +136,18 @@ impl<F: Future> Children<F> {
             // element: each element stays at its place in the heap slice
             // until the slice is dropped, which is what pinning it requires.
             let mut child = unsafe { self.futures.as_mut().map_unchecked_mut(|s| &mut s[index]) };
-            if self.wakers.claim(index) && child.as_mut().poll_child(self.wakers.waker(index)) {
+            if !self.wakers.claim(index) {
+                continue;
+            }
+            let recording = inspect::Recording::start_child();
+            let done = child.as_mut().poll_child(self.wakers.waker(index));
+            let record = if done {
+                WaitRecord::NONE
+            } else {
+                recording.finish()
+            };
+            self.records.set(index, record);
+            if done {
                 self.pending -= 1;
                 if let ControlFlow::Break(b) = on_ready(child) {
                     return ControlFlow::Break(b);
@@ -149,6 +166,50 @@ impl<F: Future> Children<F> {
             let child = unsafe { self.futures.as_mut().map_unchecked_mut(|s| &mut s[index]) };
             child.take_output()
         })
+    }
+}
+
+/// What each child of a gather waits on, shared with `inspect` so that
+/// `tasks()` can show it: one word per child, written after each child's
+/// poll (a relaxed store, no lock), registered under the gathering task's
+/// id the first time the gather waits, and unregistered when it is dropped.
+struct ChildRecords {
+    records: Arc<[std::sync::atomic::AtomicU64]>,
+    owner: Option<u64>,
+}
+
+impl ChildRecords {
+    fn new(n: usize) -> ChildRecords {
+        let none = WaitRecord::NONE.to_bits();
+        ChildRecords {
+            records: (0..n)
+                .map(|_| std::sync::atomic::AtomicU64::new(none))
+                .collect(),
+            owner: None,
+        }
+    }
+
+    fn set(&self, index: usize, record: WaitRecord) {
+        // Relaxed: only read by `tasks()` on this same thread.
+        self.records[index].store(record.to_bits(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The gather is about to wait: say so, and register the records once.
+    fn publish(&mut self, pending: usize) {
+        inspect::waiting_on(WaitRecord::gather(pending));
+        if self.owner.is_none() {
+            let task = inspect::current_task();
+            inspect::set_gather_children(task, self.records.clone());
+            self.owner = Some(task);
+        }
+    }
+}
+
+impl Drop for ChildRecords {
+    fn drop(&mut self) {
+        if let Some(task) = self.owner {
+            inspect::clear_gather_children(task, &self.records);
+        }
     }
 }
 

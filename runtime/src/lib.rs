@@ -55,8 +55,10 @@
 
 mod blocking;
 mod builder;
+mod debug;
 mod executor;
 mod gather;
+mod inspect;
 mod join;
 #[cfg(not(loom))]
 pub mod net;
@@ -74,8 +76,9 @@ mod yield_now;
 
 pub use blocking::spawn_blocking;
 pub use builder::Builder;
-pub use executor::{block_on, spawn, Runtime};
+pub use executor::{block_on, spawn, spawn_named, tasks, Runtime};
 pub use gather::{gather, try_gather};
+pub use inspect::TaskInfo;
 pub use join::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
 

@@ -98,6 +98,11 @@ impl Shared {
     }
     // ANCHOR_END: schedule
 
+    /// Is the caller on this loop's own thread (inside its `block_on`)?
+    pub(crate) fn is_loop_thread(self: &Arc<Self>) -> bool {
+        with_local(self, (), |_, ()| {}).is_none()
+    }
+
     /// Marks the main future woken, from any thread.
     fn wake_main(self: &Arc<Self>) {
         if with_local(self, (), |local, ()| local.main_woken.set(true)).is_some() {

@@ -1,5 +1,5 @@
 //! The loop's table of live tasks: every task that has not finished, so
-//! the loop can drop them all when it ends.
+//! the loop can drop them all when it ends, and list them (`tasks()`).
 //!
 //! A slot vector with a free list, like a `slab`, but an empty slot is a
 //! `None` (which costs nothing extra in an `Option<Arc<..>>`) and the free
@@ -50,6 +50,11 @@ impl TaskTable {
             .into_iter()
             .flatten()
             .collect()
+    }
+
+    /// The live tasks, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TaskRef> {
+        self.slots.iter().flatten()
     }
 
     /// How many tasks are live.

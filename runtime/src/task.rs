@@ -22,8 +22,8 @@
 //! already `Consumed` (the loop empties it when the task completes or the
 //! loop ends), so freeing the memory there drops no user value.
 //!
-//! Fields in `Cell`s (`polls`, `cancel_requested`, `join_interest`, ...) are
-//! loop-thread-only by the same rule. That rule is what makes the
+//! Fields in `Cell`s (`polls`, `slot`, `waiting_on`, ...) are loop-thread-only
+//! by the same rule. That rule is what makes the
 //! `unsafe impl Send + Sync for TaskCell<F>` below sound for a future that is
 //! neither.
 //!
@@ -61,6 +61,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
+use crate::inspect::{self, WaitRecord};
 use crate::join::JoinError;
 use crate::queue::Shared;
 use crate::shim::{AtomicUsize, Ordering};
@@ -93,10 +94,24 @@ const SCHEDULED: usize = 0b01;
 /// The future is gone: it finished, panicked or was cancelled. Set once, by
 /// the loop. Wakes after this do nothing.
 const COMPLETE: usize = 0b10;
+/// `abort()` was called: drop the future at the next turn instead of
+/// polling it. Set and read by the loop's thread only; it lives in the state
+/// word just to keep the header small.
+const CANCEL_REQUESTED: usize = 0b100;
+/// A `JoinHandle` still exists and may want the output. Cleared when the
+/// handle is dropped. Loop thread only, like `CANCEL_REQUESTED`.
+const JOIN_INTEREST: usize = 0b1000;
+/// The task has a name in `inspect`'s name map, to forget when it ends.
+/// Loop thread only.
+const NAMED: usize = 0b1_0000;
+/// Why the task was last scheduled, for `LOOPLET_TRACE` only: three bits,
+/// written by the waker (any thread) when tracing is on. See `WakeReason`.
+const REASON_SHIFT: u32 = 5;
+const REASON_MASK: usize = 0b111 << REASON_SHIFT;
 
 impl State {
     fn new_scheduled() -> State {
-        State(AtomicUsize::new(SCHEDULED))
+        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST))
     }
 
     /// A wake. Returns true if the caller must push the task to a queue.
@@ -126,6 +141,51 @@ impl State {
     fn is_complete(&self) -> bool {
         self.0.load(Ordering::Acquire) & COMPLETE != 0
     }
+
+    /// The two loop-thread-only flags. Relaxed: only the loop's thread
+    /// sets or reads them, so there is nothing to order with.
+    fn set_flag(&self, flag: usize, on: bool) {
+        if on {
+            self.0.fetch_or(flag, Ordering::Relaxed);
+        } else {
+            self.0.fetch_and(!flag, Ordering::Relaxed);
+        }
+    }
+
+    fn has_flag(&self, flag: usize) -> bool {
+        self.0.load(Ordering::Relaxed) & flag != 0
+    }
+
+    /// Records why the task was scheduled (tracing only). Relaxed: the
+    /// reason is a hint for a human, ordered with nothing.
+    fn set_reason(&self, reason: WakeReason) {
+        let bits = (reason as usize) << REASON_SHIFT;
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                Some(s & !REASON_MASK | bits)
+            });
+    }
+
+    fn reason(&self) -> WakeReason {
+        match (self.0.load(Ordering::Relaxed) & REASON_MASK) >> REASON_SHIFT {
+            1 => WakeReason::Timer,
+            2 => WakeReason::Socket,
+            3 => WakeReason::Task,
+            4 => WakeReason::Thread,
+            _ => WakeReason::Spawned,
+        }
+    }
+}
+
+/// Why a task is in the run queue, as `LOOPLET_TRACE` tells it.
+#[derive(Clone, Copy)]
+enum WakeReason {
+    Spawned = 0,
+    Timer = 1,
+    Socket = 2,
+    Task = 3,
+    Thread = 4,
 }
 // ANCHOR_END: state
 
@@ -139,16 +199,15 @@ pub(crate) struct Header {
     id: u64,
     /// Where `spawn` was called, so a task is always known by its place.
     spawned_at: &'static Location<'static>,
-    /// How many times the future was polled. Loop thread only.
-    polls: Cell<u64>,
-    /// The task's key in the loop's task table. Loop thread only. A `u32`
-    /// (no loop holds 4 billion tasks) so that, with the two flags below,
-    /// it shares one word: the header is 8 bytes smaller for every task.
+    /// How many times the future was polled, saturating at `u32::MAX`.
+    /// Loop thread only. 32 bits, so that it and `slot` share one word.
+    polls: Cell<u32>,
+    /// The task's key in the loop's task table. Loop thread only. A `u32`:
+    /// no loop holds 4 billion tasks.
     slot: Cell<u32>,
-    /// `abort()` was called: drop the future at the next turn. Loop thread only.
-    cancel_requested: Cell<bool>,
-    /// A `JoinHandle` still exists and may want the output. Loop thread only.
-    join_interest: Cell<bool>,
+    /// What the task waits on, as the runtime's own futures recorded it in
+    /// its last poll (see `inspect.rs`). Loop thread only.
+    waiting_on: Cell<WaitRecord>,
     /// The task awaiting the `JoinHandle`, woken on completion. Loop thread only.
     join_waker: Cell<Option<Waker>>,
 }
@@ -160,6 +219,34 @@ impl Header {
             id: self.id,
             spawned_at: self.spawned_at,
         }
+    }
+
+    /// Why the task was last scheduled, in words (`LOOPLET_TRACE`).
+    pub(crate) fn wake_reason(&self) -> &'static str {
+        match self.state.reason() {
+            WakeReason::Spawned => "just spawned",
+            WakeReason::Timer => "woken by a timer",
+            WakeReason::Socket => "woken by socket readiness",
+            WakeReason::Task => "woken on the loop's thread, by another task or itself",
+            WakeReason::Thread => "woken from another thread",
+        }
+    }
+
+    /// (id, spawn location, polls, what it waits on), for `tasks()`.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn snapshot(&self) -> (u64, &'static Location<'static>, u64, WaitRecord) {
+        (
+            self.id,
+            self.spawned_at,
+            self.polls.get() as u64,
+            self.waiting_on.get(),
+        )
+    }
+
+    /// Gives the task a name (`spawn_named`).
+    pub(crate) fn set_name(&self, name: &str) {
+        inspect::set_name(self.id, name);
+        self.state.set_flag(NAMED, true);
     }
 
     pub(crate) fn slot(&self) -> usize {
@@ -242,8 +329,7 @@ where
             spawned_at,
             polls: Cell::new(0),
             slot: Cell::new(u32::MAX),
-            cancel_requested: Cell::new(false),
-            join_interest: Cell::new(true),
+            waiting_on: Cell::new(WaitRecord::NONE),
             join_waker: Cell::new(None),
         },
         stage: UnsafeCell::new(Stage::Pending(future)),
@@ -257,8 +343,9 @@ impl<F: Future> TaskCell<F> {
     fn with_stage<R>(&self, f: impl FnOnce(&mut Stage<F>) -> R) -> R {
         // SAFETY: only the loop's thread touches `stage` (the invariant of
         // "Who may touch what"), so no other thread can race us. Nor do two
-        // borrows overlap on this thread: the one borrow held across user code
-        // is the poll in `run`, and during a poll the task is not COMPLETE,
+        // borrows overlap on this thread: the borrows held across user code
+        // are the poll in `run` and the in-place drop in `drop_future`, and
+        // during both the task is not COMPLETE,
         // while every other user-reachable access (`poll_join`, `detach`)
         // touches `stage` only once the task is COMPLETE.
         f(unsafe { &mut *self.stage.get() })
@@ -266,7 +353,12 @@ impl<F: Future> TaskCell<F> {
 
     /// Stores the task's result and tells whoever waits for it.
     fn finish(&self, result: Result<F::Output, JoinError>) {
-        let keep = self.header.join_interest.get();
+        let keep = self.header.state.has_flag(JOIN_INTEREST);
+        if !keep {
+            if let Err(e) = &result {
+                report_unretrieved(&self.header, e);
+            }
+        }
         self.with_stage(|stage| {
             *stage = if keep {
                 Stage::Finished(result)
@@ -274,6 +366,9 @@ impl<F: Future> TaskCell<F> {
                 Stage::Consumed
             }
         });
+        if self.header.state.has_flag(NAMED) {
+            inspect::forget_name(self.header.id);
+        }
         self.header.state.complete();
         if let Some(waker) = self.header.join_waker.take() {
             waker.wake();
@@ -287,12 +382,15 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         if !self.header.state.start_poll() {
             return false; // completed while it sat in the queue
         }
-        if self.header.cancel_requested.get() {
+        if self.header.state.has_flag(CANCEL_REQUESTED) {
             drop_future(&self);
             self.finish(Err(JoinError::cancelled(&self.header)));
             return true;
         }
-        self.header.polls.set(self.header.polls.get() + 1);
+        self.header
+            .polls
+            .set(self.header.polls.get().saturating_add(1));
+        let record = inspect::Recording::start(self.header.id);
         // The waker is this same Arc: `waker_ref` lends it without cloning.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
@@ -308,7 +406,10 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
         });
         let result = match poll {
-            Ok(Poll::Pending) => return false,
+            Ok(Poll::Pending) => {
+                self.header.waiting_on.set(record.finish());
+                return false;
+            }
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(JoinError::panic(&self.header, payload)),
         };
@@ -331,17 +432,61 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
     }
 }
 
-/// Drops the future in place, catching a panic from its destructor so one
-/// bad `Drop` cannot take the loop down either.
+/// Drops the future where it lies, catching a panic from its destructor so
+/// one bad `Drop` cannot take the loop down either.
+///
+/// *Where it lies* matters: the future is pinned inside the task, and a
+/// pinned value must be dropped in place, never moved first. An `async`
+/// block waiting on `queue.get()` holds the queue and a `Get` that points at
+/// it; moved before it is dropped, the `Get` would point at the old place.
+/// Assigning the new stage drops the old one in place (and still stores
+/// `Consumed` if that destructor panics).
 fn drop_future<F: Future>(task: &TaskCell<F>) {
-    let future = task.with_stage(|stage| std::mem::replace(stage, Stage::Consumed));
-    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(future)));
+    task.with_stage(|stage| {
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    });
+}
+
+/// Why a wake is happening: the reactor says whether it is dispatching a
+/// socket event or firing a timer; otherwise it is the loop's own thread
+/// (a task) or another thread.
+fn wake_reason(shared: &Arc<Shared>) -> WakeReason {
+    #[cfg(not(loom))]
+    match reactor::waking_for() {
+        Some(reactor::WakeSource::Timer) => return WakeReason::Timer,
+        Some(reactor::WakeSource::Socket) => return WakeReason::Socket,
+        None => {}
+    }
+    if shared.is_loop_thread() {
+        WakeReason::Task
+    } else {
+        WakeReason::Thread
+    }
+}
+
+/// asyncio's "Task exception was never retrieved": a task panicked and no
+/// `JoinHandle` is left to take the panic. Said once, on stderr, when the
+/// result is dropped. A cancellation is not worth a message.
+fn report_unretrieved(header: &Header, error: &JoinError) {
+    if error.is_panic() {
+        let name = inspect::name_of(header.id).map_or_else(String::new, |n| format!(" {n:?}"));
+        eprintln!(
+            "looplet: task #{}{name} panicked and nobody awaited its JoinHandle: {error}",
+            header.id
+        );
+    }
 }
 
 // ANCHOR: wake
 impl<F: Future + 'static> ArcWake for TaskCell<F> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.schedule() {
+            if crate::debug::tracing() {
+                arc_self
+                    .header
+                    .state
+                    .set_reason(wake_reason(&arc_self.header.shared));
+            }
             // The clone is a reference count, not an allocation.
             let task: TaskRef = arc_self.clone();
             arc_self.header.shared.schedule(task);
@@ -363,6 +508,7 @@ impl<F: Future + 'static> Join<F::Output> for TaskCell<F> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         if !self.header.state.is_complete() {
             self.header.join_waker.set(Some(cx.waker().clone()));
+            inspect::waiting_on(WaitRecord::join(self.header.id));
             return Poll::Pending;
         }
         self.with_stage(|stage| match std::mem::replace(stage, Stage::Consumed) {
@@ -377,7 +523,7 @@ impl<F: Future + 'static> Join<F::Output> for TaskCell<F> {
         }
         // The next `run` sees the flag and drops the future instead of
         // polling it. Getting to that `run` is an ordinary wake.
-        self.header.cancel_requested.set(true);
+        self.header.state.set_flag(CANCEL_REQUESTED, true);
         ArcWake::wake_by_ref(&self);
     }
 
@@ -386,10 +532,13 @@ impl<F: Future + 'static> Join<F::Output> for TaskCell<F> {
     }
 
     fn detach(&self) {
-        self.header.join_interest.set(false);
+        self.header.state.set_flag(JOIN_INTEREST, false);
         self.header.join_waker.set(None);
         if self.header.state.is_complete() {
-            self.with_stage(|stage| *stage = Stage::Consumed);
+            let unretrieved = self.with_stage(|stage| std::mem::replace(stage, Stage::Consumed));
+            if let Stage::Finished(Err(e)) = &unretrieved {
+                report_unretrieved(&self.header, e);
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ use pin_project_lite::pin_project;
 use reactor::{deadline_after, TimerKey};
 
 use crate::executor::LoopHandle;
+use crate::inspect::{self, Recording, WaitRecord};
 
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(d)`.
 ///
@@ -70,6 +71,7 @@ impl Future for Sleep {
 
     // ANCHOR: sleep_poll
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        inspect::waiting_on(WaitRecord::timer(self.deadline));
         let Some(deadline) = self.deadline else {
             return Poll::Pending; // never: no timer, nobody will wake us
         };
@@ -158,12 +160,20 @@ impl<F: Future> Future for Timeout<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         // The future first: a result that is ready wins over a deadline.
+        let recording = Recording::start_child();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
+        let inner = recording.finish();
         match Pin::new(this.sleep).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // What the future waits on says more than "a timer".
+                if !inner.is_none() {
+                    inspect::waiting_on(inner);
+                }
+                Poll::Pending
+            }
         }
     }
 }

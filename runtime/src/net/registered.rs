@@ -18,12 +18,14 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::task::{ready, Context, Poll};
 
 use mio::event::Source;
 use reactor::{Direction, IoKey};
 
 use crate::executor::LoopHandle;
+use crate::inspect::{self, WaitRecord};
 
 /// A socket and its registration. `S` is a mio socket type.
 pub(crate) struct Registered<S: Source> {
@@ -32,7 +34,7 @@ pub(crate) struct Registered<S: Source> {
     handle: LoopHandle,
 }
 
-impl<S: Source> Registered<S> {
+impl<S: Source + AsRawFd> Registered<S> {
     /// Registers `source` with the reactor of the loop running on this
     /// thread. `what` names the caller in the panic when no loop runs.
     #[track_caller]
@@ -65,7 +67,11 @@ impl<S: Source> Registered<S> {
             .with_reactor(|reactor| reactor.registrations().poll_ready(self.key, direction, cx))
         {
             Some(Poll::Ready(())) => Poll::Ready(Ok(())),
-            Some(Poll::Pending) => Poll::Pending,
+            Some(Poll::Pending) => {
+                let write = direction == Direction::Write;
+                inspect::waiting_on(WaitRecord::socket(self.source.as_raw_fd(), write));
+                Poll::Pending
+            }
             None => Poll::Ready(Err(loop_gone())),
         }
     }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::waiters::{WaitList, WaiterKey};
+use crate::inspect::{self, WaitRecord};
 
 /// A flag that tasks wait for. Clones share the flag.
 ///
@@ -109,6 +110,7 @@ impl Future for Wait<'_> {
             drop(state);
             self.key = Some(key);
         }
+        inspect::waiting_on(WaitRecord::EVENT);
         Poll::Pending
     }
 }

@@ -26,6 +26,7 @@ use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 use super::waiters::{WaitList, WaiterKey};
+use crate::inspect::{self, WaitRecord};
 
 /// A first-in, first-out queue for tasks of one loop. Clones share one
 /// queue, so a producer and a consumer each hold a clone.
@@ -98,7 +99,10 @@ impl<T> State<T> {
                     *key = None;
                     Poll::Ready(item.expect("a granted getter holds its item"))
                 }
-                None => Poll::Pending,
+                None => {
+                    inspect::waiting_on(WaitRecord::QUEUE_GET);
+                    Poll::Pending
+                }
             };
         }
         match self.items.pop_front() {
@@ -109,6 +113,7 @@ impl<T> State<T> {
             }
             None => {
                 *key = Some(self.getters.join(cx.waker(), None));
+                inspect::waiting_on(WaitRecord::QUEUE_GET);
                 Poll::Pending
             }
         }
@@ -244,6 +249,7 @@ impl<T> Future for Put<'_, T> {
         let mut state = this.queue.inner.borrow_mut();
         if let Some(key) = this.key {
             if state.putters.poll_granted(key, cx.waker()).is_none() {
+                inspect::waiting_on(WaitRecord::QUEUE_PUT);
                 return Poll::Pending;
             }
             this.key = None; // admitted: our item is in
@@ -255,6 +261,7 @@ impl<T> Future for Put<'_, T> {
             Poll::Ready(())
         } else {
             this.key = Some(state.putters.join(cx.waker(), Some(item)));
+            inspect::waiting_on(WaitRecord::QUEUE_PUT);
             Poll::Pending
         }
     }

@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::waiters::{WaitList, WaiterKey};
+use crate::inspect::{self, WaitRecord};
 
 /// Limits how many tasks hold a permit at once. Clones share the permits.
 ///
@@ -123,10 +124,12 @@ impl Future for Acquire<'_> {
                 let key = state.waiters.join(cx.waker(), None);
                 drop(state);
                 self.key = Some(key);
+                inspect::waiting_on(WaitRecord::SEMAPHORE);
                 return Poll::Pending;
             }
             Some(key) => {
                 if state.waiters.poll_granted(key, cx.waker()).is_none() {
+                    inspect::waiting_on(WaitRecord::SEMAPHORE);
                     return Poll::Pending;
                 }
                 drop(state);

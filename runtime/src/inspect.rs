@@ -1,0 +1,456 @@
+//! Seeing inside the loop: what each task waits on, task names, and the
+//! list of live tasks (`tasks()`, asyncio's `all_tasks()`).
+//!
+//! # "Waiting on" records, kept for free
+//!
+//! looplet owns every leaf future a task can wait in: timers, sockets,
+//! join handles, the blocking pool, queues, semaphores, events. When one of
+//! them returns `Pending`, it writes a one-word [`WaitRecord`] ("a timer
+//! due at T", "socket fd 7, to read", "task #12") into a thread-local slot.
+//! The loop clears that slot before it polls a task, and copies it into the
+//! task's header when the poll returns `Pending`. So the record always says
+//! what the task's *last* poll stopped on, it costs a thread-local write per
+//! `Pending`, and it needs no allocation and no lock. Futures that wrap
+//! others (`gather`, `timeout`) save and restore the slot around their
+//! children, so the innermost wait wins.
+//!
+//! A record is only looked at when somebody calls [`tasks()`]; turning it
+//! into words ("a timer that fires in 1.2 s") happens then.
+//!
+//! # Names
+//!
+//! An unnamed task is known by where it was spawned (`src/main.rs:12`), a
+//! `&'static Location` in its header: free. A name given to `spawn_named`
+//! goes into a per-thread map from task id to name, so only named tasks pay
+//! for a name.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::shim::thread_local;
+
+// ANCHOR: record
+/// What a task waits on, in one word: a kind in the top byte, and a
+/// payload (a deadline, a descriptor, a task id) in the other 56 bits.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct WaitRecord(u64);
+
+const KIND_SHIFT: u32 = 56;
+const PAYLOAD: u64 = (1 << KIND_SHIFT) - 1;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum Kind {
+    None = 0,
+    Timer,
+    SocketRead,
+    SocketWrite,
+    Join,
+    Blocking,
+    QueueGet,
+    QueuePut,
+    Semaphore,
+    Event,
+    Gather,
+}
+// ANCHOR_END: record
+
+impl WaitRecord {
+    pub(crate) const NONE: WaitRecord = WaitRecord::new(Kind::None, 0);
+    pub(crate) const BLOCKING: WaitRecord = WaitRecord::new(Kind::Blocking, 0);
+    pub(crate) const QUEUE_GET: WaitRecord = WaitRecord::new(Kind::QueueGet, 0);
+    pub(crate) const QUEUE_PUT: WaitRecord = WaitRecord::new(Kind::QueuePut, 0);
+    pub(crate) const SEMAPHORE: WaitRecord = WaitRecord::new(Kind::Semaphore, 0);
+    pub(crate) const EVENT: WaitRecord = WaitRecord::new(Kind::Event, 0);
+
+    const fn new(kind: Kind, payload: u64) -> WaitRecord {
+        WaitRecord((kind as u64) << KIND_SHIFT | (payload & PAYLOAD))
+    }
+
+    /// A timer due at `deadline` (`None`: never).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn timer(deadline: Option<Instant>) -> WaitRecord {
+        // Nanoseconds since a process-wide epoch: 56 bits last 2 years.
+        let nanos = deadline.map_or(PAYLOAD, |d| {
+            (d.saturating_duration_since(epoch()).as_nanos() as u64).min(PAYLOAD - 1)
+        });
+        WaitRecord::new(Kind::Timer, nanos)
+    }
+
+    /// A socket (its file descriptor), waiting to read or to write.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn socket(fd: i32, write: bool) -> WaitRecord {
+        let kind = if write {
+            Kind::SocketWrite
+        } else {
+            Kind::SocketRead
+        };
+        WaitRecord::new(kind, fd as u32 as u64)
+    }
+
+    /// The `JoinHandle` of task `id`.
+    pub(crate) fn join(id: u64) -> WaitRecord {
+        WaitRecord::new(Kind::Join, id)
+    }
+
+    /// A `gather` of children, `pending` of them not finished.
+    pub(crate) fn gather(pending: usize) -> WaitRecord {
+        WaitRecord::new(Kind::Gather, pending as u64)
+    }
+
+    pub(crate) fn to_bits(self) -> u64 {
+        self.0
+    }
+
+    fn kind(self) -> Kind {
+        match (self.0 >> KIND_SHIFT) as u8 {
+            1 => Kind::Timer,
+            2 => Kind::SocketRead,
+            3 => Kind::SocketWrite,
+            4 => Kind::Join,
+            5 => Kind::Blocking,
+            6 => Kind::QueueGet,
+            7 => Kind::QueuePut,
+            8 => Kind::Semaphore,
+            9 => Kind::Event,
+            10 => Kind::Gather,
+            _ => Kind::None,
+        }
+    }
+
+    fn payload(self) -> u64 {
+        self.0 & PAYLOAD
+    }
+
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn is_none(self) -> bool {
+        self.kind() == Kind::None
+    }
+
+    /// The record in words. `others` gives the records of other tasks, so
+    /// that "JoinHandle of task #5" can say that #5 is a blocking job.
+    fn describe(self, others: &HashMap<u64, WaitRecord>) -> Option<String> {
+        Some(match self.kind() {
+            Kind::None => return None,
+            Kind::Timer if self.payload() == PAYLOAD => "a timer that never fires".into(),
+            Kind::Timer => {
+                let due = epoch() + Duration::from_nanos(self.payload());
+                let now = Instant::now();
+                match due.checked_duration_since(now) {
+                    Some(left) => format!("a timer that fires in {}", seconds(left)),
+                    None => format!("a timer that fired {} ago", seconds(now - due)),
+                }
+            }
+            Kind::SocketRead => format!("{}, to read", describe_socket(self.payload() as i32)),
+            Kind::SocketWrite => format!("{}, to write", describe_socket(self.payload() as i32)),
+            Kind::Join => {
+                let id = self.payload();
+                match others.get(&id).map(|r| r.kind()) {
+                    Some(Kind::Blocking) => format!("a spawn_blocking job (task #{id})"),
+                    _ => format!("the JoinHandle of task #{id}"),
+                }
+            }
+            Kind::Blocking => "a job on the blocking pool".into(),
+            Kind::QueueGet => "Queue::get (the queue is empty)".into(),
+            Kind::QueuePut => "Queue::put (the queue is full)".into(),
+            Kind::Semaphore => "Semaphore::acquire (no permit free)".into(),
+            Kind::Event => "Event::wait (not set)".into(),
+            Kind::Gather => format!("gather, {} children not finished", self.payload()),
+        })
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// The instant timer records count from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+thread_local! {
+    /// The record of the poll running on this thread (see the module docs).
+    // Not `const { .. }`: loom's `thread_local!` does not accept it.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static RECORD: Cell<WaitRecord> = Cell::new(WaitRecord::NONE);
+    /// Names given with `spawn_named`, by task id.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static NAMES: RefCell<HashMap<u64, Arc<str>>> = RefCell::new(HashMap::new());
+    /// The id of the task being polled on this thread.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT_TASK: Cell<u64> = Cell::new(0);
+    /// Each gathering task's children's records, by task id.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static GATHERS: RefCell<HashMap<u64, ChildRecords>> = RefCell::new(HashMap::new());
+}
+
+/// Called by a runtime future that is about to return `Pending`.
+pub(crate) fn waiting_on(record: WaitRecord) {
+    let _ = RECORD.try_with(|slot| slot.set(record));
+}
+
+/// A recording of what one poll waits on; see the module docs. `start`
+/// saves the slot and clears it; `finish` returns what the poll recorded
+/// and puts the saved value back, so recordings nest (a task's poll, a
+/// gather's child inside it).
+pub(crate) struct Recording {
+    saved: WaitRecord,
+    saved_task: Option<u64>,
+}
+
+impl Recording {
+    /// Before a task's poll: also notes which task is running.
+    pub(crate) fn start(task: u64) -> Recording {
+        let saved_task = CURRENT_TASK.try_with(|t| t.replace(task)).ok();
+        Recording {
+            saved: RECORD
+                .try_with(|slot| slot.replace(WaitRecord::NONE))
+                .unwrap_or(WaitRecord::NONE),
+            saved_task,
+        }
+    }
+
+    /// Before a child's poll, inside the same task.
+    pub(crate) fn start_child() -> Recording {
+        Recording {
+            saved: RECORD
+                .try_with(|slot| slot.replace(WaitRecord::NONE))
+                .unwrap_or(WaitRecord::NONE),
+            saved_task: None,
+        }
+    }
+
+    /// What the poll recorded. Dropping the recording (here, or on a
+    /// `Ready` or a panic without calling this) restores the saved slot.
+    pub(crate) fn finish(self) -> WaitRecord {
+        RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE)
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        if let Some(task) = self.saved_task {
+            let _ = CURRENT_TASK.try_with(|t| t.set(task));
+        }
+        let _ = RECORD.try_with(|slot| slot.set(self.saved));
+    }
+}
+
+/// Remembers `name` for task `id` (a `spawn_named` task).
+pub(crate) fn set_name(id: u64, name: &str) {
+    NAMES.with(|names| names.borrow_mut().insert(id, Arc::from(name)));
+}
+
+/// Forgets task `id`'s name: it has finished.
+pub(crate) fn forget_name(id: u64) {
+    let _ = NAMES.try_with(|names| names.borrow_mut().remove(&id));
+}
+
+/// The task being polled on this thread (0: none, or the main future).
+pub(crate) fn current_task() -> u64 {
+    CURRENT_TASK.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Task `id`'s name, if it was given one.
+pub(crate) fn name_of(id: u64) -> Option<Arc<str>> {
+    NAMES
+        .try_with(|names| names.borrow().get(&id).cloned())
+        .ok()
+        .flatten()
+}
+
+/// A gather's children's records, as `gather.rs` keeps them.
+pub(crate) type ChildRecords = Arc<[AtomicU64]>;
+
+/// A gather inside task `id` registers its children's records.
+pub(crate) fn set_gather_children(id: u64, records: ChildRecords) {
+    let _ = GATHERS.try_with(|g| g.borrow_mut().insert(id, records));
+}
+
+/// A gather is gone: unregister its records (if a newer gather in the same
+/// task has not replaced them).
+pub(crate) fn clear_gather_children(id: u64, records: &ChildRecords) {
+    let _ = GATHERS.try_with(|g| {
+        let mut g = g.borrow_mut();
+        if g.get(&id).is_some_and(|r| Arc::ptr_eq(r, records)) {
+            g.remove(&id);
+        }
+    });
+}
+
+/// What `tasks()` gives for one live task: asyncio's `Task` repr, in words.
+#[derive(Debug, Clone)]
+pub struct TaskInfo {
+    id: u64,
+    name: String,
+    spawned_at: &'static Location<'static>,
+    polls: u64,
+    waiting_on: Option<String>,
+}
+
+impl TaskInfo {
+    /// Unique within the process, never reused.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The name given to `spawn_named`, or the spawn location "file:line".
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where `spawn` (or `spawn_named`) was called.
+    pub fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
+    }
+
+    /// How many times the task has been polled.
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// What the task waits on, in words, when a runtime future knows it:
+    /// "a timer that fires in 0.250 s", "socket 127.0.0.1:8080 <-
+    /// 127.0.0.1:51234, to read", "the JoinHandle of task #3", ...
+    pub fn waiting_on(&self) -> Option<&str> {
+        self.waiting_on.as_deref()
+    }
+}
+
+impl fmt::Display for TaskInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task #{} {:?}", self.id, self.name)?;
+        if self.name != location_name(self.spawned_at) {
+            write!(f, " (spawned at {})", location_name(self.spawned_at))?;
+        }
+        let times = if self.polls == 1 { "time" } else { "times" };
+        write!(f, ", polled {} {times}", self.polls)?;
+        match &self.waiting_on {
+            Some(what) => write!(f, ", waiting on {what}"),
+            None if self.polls == 0 => write!(f, ", not started yet"),
+            None => write!(f, ", waiting on something outside looplet"),
+        }
+    }
+}
+
+/// "file:line", how an unnamed task is known.
+pub(crate) fn location_name(at: &Location<'_>) -> String {
+    format!("{}:{}", at.file(), at.line())
+}
+
+/// Builds the `TaskInfo`s of a loop's live tasks from their headers'
+/// (id, location, polls, record), in that order.
+pub(crate) fn task_infos(
+    tasks: impl Iterator<Item = (u64, &'static Location<'static>, u64, WaitRecord)>,
+) -> Vec<TaskInfo> {
+    let tasks: Vec<_> = tasks.collect();
+    let records: HashMap<u64, WaitRecord> = tasks.iter().map(|t| (t.0, t.3)).collect();
+    let gathers: HashMap<u64, Vec<WaitRecord>> = GATHERS.with(|g| {
+        g.borrow()
+            .iter()
+            .map(|(id, r)| {
+                (
+                    *id,
+                    r.iter()
+                        .map(|w| WaitRecord(w.load(Ordering::Relaxed)))
+                        .collect(),
+                )
+            })
+            .collect()
+    });
+    tasks
+        .into_iter()
+        .map(|(id, spawned_at, polls, record)| {
+            let mut waiting_on = record.describe(&records);
+            if record.kind() == Kind::Gather {
+                if let Some(children) = gathers.get(&id) {
+                    let parts: Vec<String> = children
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, r)| Some(format!("child {i}: {}", r.describe(&records)?)))
+                        .collect();
+                    if !parts.is_empty() {
+                        waiting_on = Some(format!(
+                            "{} [{}]",
+                            waiting_on.unwrap_or_default(),
+                            parts.join("; ")
+                        ));
+                    }
+                }
+            }
+            TaskInfo {
+                id,
+                name: name_of(id).map_or_else(|| location_name(spawned_at), |n| n.to_string()),
+                spawned_at,
+                polls,
+                waiting_on,
+            }
+        })
+        .collect()
+}
+
+/// "socket 127.0.0.1:8080 <- 127.0.0.1:51234", from the descriptor alone.
+fn describe_socket(fd: i32) -> String {
+    match (sock_addr(fd, false), sock_addr(fd, true)) {
+        (Some(local), Some(peer)) => format!("socket {local} <- {peer}"),
+        (Some(local), None) => format!("socket {local}"),
+        _ => format!("socket fd {fd}"),
+    }
+}
+
+/// The local (`peer == false`) or remote address of socket `fd`.
+#[cfg(unix)]
+fn sock_addr(fd: i32, peer: bool) -> Option<std::net::SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+    // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let ptr = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+    // SAFETY: `ptr` and `len` describe `storage`, which outlives the call;
+    // on a closed or non-socket descriptor the call fails and we say so.
+    let rc = unsafe {
+        if peer {
+            libc::getpeername(fd, ptr, &mut len)
+        } else {
+            libc::getsockname(fd, ptr, &mut len)
+        }
+    };
+    if rc != 0 {
+        return None;
+    }
+    match storage.ss_family as i32 {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let a = unsafe { *(ptr as *const libc::sockaddr_in) };
+            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(a.sin_port),
+            )))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let a = unsafe { *(ptr as *const libc::sockaddr_in6) };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(a.sin6_port),
+                0,
+                0,
+            )))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(not(unix))]
+fn sock_addr(_fd: i32, _peer: bool) -> Option<std::net::SocketAddr> {
+    None
+}

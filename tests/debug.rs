@@ -1,0 +1,312 @@
+//! Seeing inside the loop: slow-poll warnings, the watchdog, `tasks()` and
+//! its "waiting on" records, and the report of a panic nobody awaited.
+//!
+//! What goes to stderr is read from a child process: each `scenario_*` test
+//! does nothing unless this file's own tests start it with
+//! `LOOPLET_SCENARIO` set, and the parent checks what it printed.
+
+use std::process::Command;
+use std::time::Duration;
+
+use runtime::sync::Queue;
+use runtime::{block_on, spawn, spawn_named, tasks, yield_now, Builder};
+
+/// Runs scenario `name` in a child process and returns its stderr.
+fn run_scenario(name: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        &format!("scenario_{name}"),
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("LOOPLET_SCENARIO", name)
+    .env_remove("LOOPLET_DEBUG")
+    .env_remove("LOOPLET_TRACE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "scenario {name} failed:\n{stderr}");
+    stderr
+}
+
+fn in_scenario(name: &str) -> bool {
+    std::env::var("LOOPLET_SCENARIO").is_ok_and(|s| s == name)
+}
+
+fn with_threshold(ms: u64) -> runtime::Runtime {
+    Builder::new()
+        .slow_poll_threshold(Duration::from_millis(ms))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn scenario_slow() {
+    if !in_scenario("slow") {
+        return;
+    }
+    with_threshold(50).block_on(async {
+        spawn_named("sleepy-handler", async {
+            std::thread::sleep(Duration::from_millis(300)); // blocks the loop
+        })
+        .await
+        .unwrap();
+        spawn(async {
+            std::thread::sleep(Duration::from_millis(5)); // under the threshold
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_slow_poll_is_reported_with_name_and_location_and_a_quick_one_is_not() {
+    let err = run_scenario("slow", &[]);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("looplet: ")).collect();
+    assert_eq!(lines.len(), 1, "exactly one slow-poll line:\n{err}");
+    assert!(lines[0].contains("\"sleepy-handler\""), "{err}");
+    assert!(
+        lines[0].contains("tests/debug.rs:"),
+        "the spawn location: {err}"
+    );
+    assert!(lines[0].contains("in one poll"), "{err}");
+}
+
+#[test]
+fn scenario_watchdog() {
+    if !in_scenario("watchdog") {
+        return;
+    }
+    with_threshold(100).block_on(async {
+        spawn_named("stuck", async {
+            std::thread::sleep(Duration::from_secs(2));
+            eprintln!("MARK: the blocking poll returned");
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn the_watchdog_reports_a_blocking_poll_before_it_returns() {
+    let err = run_scenario("watchdog", &[]);
+    let watchdog = err.find("looplet watchdog:").expect(&err);
+    let returned = err.find("MARK: the blocking poll returned").expect(&err);
+    assert!(
+        watchdog < returned,
+        "the watchdog spoke after the poll returned:\n{err}"
+    );
+    assert!(err[watchdog..].contains("\"stuck\""), "{err}");
+    assert_eq!(
+        err.matches("looplet watchdog:").count(),
+        1,
+        "reported once:\n{err}"
+    );
+}
+
+#[test]
+fn scenario_quiet() {
+    if !in_scenario("quiet") {
+        return;
+    }
+    block_on(async {
+        spawn(async { std::thread::sleep(Duration::from_millis(200)) })
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn with_the_threshold_off_nothing_is_printed() {
+    let err = run_scenario("quiet", &[]);
+    assert!(!err.contains("looplet"), "{err}");
+}
+
+#[test]
+fn looplet_debug_turns_the_threshold_on() {
+    let err = run_scenario("quiet", &[("LOOPLET_DEBUG", "1")]);
+    assert!(err.contains("looplet: task #"), "{err}");
+}
+
+#[test]
+fn scenario_panics() {
+    if !in_scenario("panics") {
+        return;
+    }
+    std::panic::set_hook(Box::new(|_| {})); // only looplet's report, please
+    block_on(async {
+        drop(spawn_named("detached-failure", async {
+            yield_now().await;
+            panic!("boom in a detached task");
+        }));
+        let awaited = spawn(async { panic!("boom in an awaited task") });
+        assert!(awaited.await.unwrap_err().is_panic());
+        let dropped_late = spawn(async { panic!("boom, handle dropped after the end") });
+        for _ in 0..3 {
+            yield_now().await;
+        }
+        drop(dropped_late);
+    });
+}
+
+#[test]
+fn an_unretrieved_panic_is_reported_once_and_an_awaited_one_not_at_all() {
+    let err = run_scenario("panics", &[]);
+    assert_eq!(err.matches("boom in a detached task").count(), 1, "{err}");
+    assert!(err.contains("\"detached-failure\""), "{err}");
+    assert!(err.contains("nobody awaited"), "{err}");
+    assert!(!err.contains("boom in an awaited task"), "{err}");
+    assert_eq!(
+        err.matches("boom, handle dropped after the end").count(),
+        1,
+        "{err}"
+    );
+}
+
+#[test]
+fn tasks_lists_live_tasks_only_with_unique_ids() {
+    block_on(async {
+        let before: Vec<u64> = tasks().iter().map(|t| t.id()).collect();
+        assert!(before.is_empty(), "the main future is not a task");
+        let quick = spawn(async { 1 });
+        let slow = spawn_named("slow", runtime::time::sleep(Duration::from_secs(60)));
+        yield_now().await;
+        assert!(quick.is_finished());
+        let list = tasks();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0].name(), "slow");
+        assert_eq!(list[0].polls(), 1);
+        let unnamed = spawn(std::future::pending::<()>());
+        yield_now().await;
+        let list = tasks();
+        let named = list.iter().find(|t| t.name() == "slow").unwrap();
+        let other = list.iter().find(|t| t.name() != "slow").unwrap();
+        assert!(
+            other.name().starts_with("tests/debug.rs:"),
+            "{}",
+            other.name()
+        );
+        assert_eq!(other.spawned_at().file(), "tests/debug.rs");
+        assert_ne!(named.id(), other.id());
+        slow.abort();
+        unnamed.abort();
+        let _ = quick.await;
+    });
+    // Ids are never reused, even across loops.
+    let ids: Vec<u64> = (0..2)
+        .flat_map(|_| {
+            block_on(async {
+                let handles: Vec<_> = (0..100)
+                    .map(|_| spawn(std::future::pending::<()>()))
+                    .collect();
+                let ids: Vec<u64> = tasks().iter().map(|t| t.id()).collect();
+                drop(handles);
+                ids
+            })
+        })
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 200);
+}
+
+#[test]
+fn waiting_on_says_what_each_task_waits_for() {
+    block_on(async {
+        let listener = runtime::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = runtime::net::TcpStream::connect(addr).await.unwrap();
+        let (_server_side, _) = listener.accept().await.unwrap();
+        let queue: Queue<u8> = Queue::new(0);
+
+        let sleeper = spawn_named("sleeper", runtime::time::sleep(Duration::from_secs(30)));
+        let reader = spawn_named("reader", async move {
+            let mut buf = [0; 8];
+            client.read(&mut buf).await
+        });
+        let getter = spawn_named("getter", {
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        let blocking = runtime::spawn_blocking(|| std::thread::sleep(Duration::from_millis(300)));
+        let joiner = spawn_named("joiner", blocking);
+        let gatherer = spawn_named("gatherer", async {
+            runtime::gather(vec![
+                Box::pin(runtime::time::sleep(Duration::from_secs(20)))
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+                Box::pin(async {
+                    Queue::<u8>::new(0).get().await;
+                }),
+            ])
+            .await
+        });
+        for _ in 0..3 {
+            yield_now().await;
+        }
+        let list = tasks();
+        if std::env::var_os("REPRO_PANIC").is_some() {
+            panic!("repro");
+        }
+        let waits = |name: &str| {
+            let task = list
+                .iter()
+                .find(|t| t.name() == name)
+                .unwrap_or_else(|| panic!("{name} listed"));
+            task.waiting_on()
+                .unwrap_or_else(|| panic!("{name}: {task}"))
+                .to_string()
+        };
+        let timer = waits("sleeper");
+        let secs: f64 = timer
+            .strip_prefix("a timer that fires in ")
+            .and_then(|rest| rest.strip_suffix(" s"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{timer}"));
+        assert!((29.0..=30.0).contains(&secs), "{timer}");
+        let reading = waits("reader");
+        assert!(
+            reading.contains(&format!("<- {addr}")) && reading.ends_with("to read"),
+            "{reading}"
+        );
+        assert_eq!(waits("getter"), "Queue::get (the queue is empty)");
+        assert!(
+            waits("joiner").starts_with("a spawn_blocking job (task #"),
+            "{}",
+            waits("joiner")
+        );
+        let gathering = waits("gatherer");
+        assert!(
+            gathering.contains("child 0: a timer") && gathering.contains("child 1: Queue::get"),
+            "{gathering}"
+        );
+        // Every line reads as one sentence.
+        for task in &list {
+            let line = task.to_string();
+            assert!(
+                line.starts_with(&format!("task #{} ", task.id())) && !line.contains('\n'),
+                "{line}"
+            );
+        }
+        sleeper.abort();
+        gatherer.abort();
+        reader.abort();
+        getter.abort();
+        joiner.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn tasks_outside_a_loop_panics_like_spawn() {
+    let err = std::panic::catch_unwind(tasks).unwrap_err();
+    let message = err.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("outside a running event loop"),
+        "{message}"
+    );
+}
