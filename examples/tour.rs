@@ -28,6 +28,7 @@ fn main() {
         offload_blocking_work().await;
         tcp_round_trip().await;
         queue_between_tasks().await;
+        list_the_tasks().await;
     });
 
     println!("That is the event loop, its timers, its blocking pool, its sockets and its queues.");
@@ -198,4 +199,23 @@ async fn queue_between_tasks() {
     }
     producer.await.unwrap();
     println!("   the consumer read, in order: {}\n", words.join(" "));
+}
+
+/// 10. tasks(): asyncio.all_tasks()
+async fn list_the_tasks() {
+    println!("10. runtime::tasks() lists the live tasks and says what each one waits on.");
+    let sleeper = runtime::spawn_named("sleeper", sleep(Duration::from_secs(5)));
+    let waiter = spawn(sleeper); // a task that awaits another one's JoinHandle
+    let queue: runtime::sync::Queue<u8> = runtime::sync::Queue::new(0);
+    let consumer = runtime::spawn_named("consumer", {
+        let queue = queue.clone();
+        async move { queue.get().await }
+    });
+    yield_now().await; // let them start and reach their waits
+    for task in runtime::tasks() {
+        println!("   {task}");
+    }
+    waiter.abort();
+    consumer.abort();
+    println!("   (run with LOOPLET_TRACE=1 to watch every turn of the loop, or see examples/debug_mode.rs)\n");
 }

@@ -146,6 +146,12 @@ impl WaitRecord {
                     None => format!("a timer that fired {} ago", seconds(now - due)),
                 }
             }
+            Kind::SocketRead if is_listener(self.payload() as i32) => {
+                format!(
+                    "{}, to accept a connection",
+                    describe_socket(self.payload() as i32)
+                )
+            }
             Kind::SocketRead => format!("{}, to read", describe_socket(self.payload() as i32)),
             Kind::SocketWrite => format!("{}, to write", describe_socket(self.payload() as i32)),
             Kind::Join => {
@@ -350,7 +356,8 @@ pub(crate) fn location_name(at: &Location<'_>) -> String {
 pub(crate) fn task_infos(
     tasks: impl Iterator<Item = (u64, &'static Location<'static>, u64, WaitRecord)>,
 ) -> Vec<TaskInfo> {
-    let tasks: Vec<_> = tasks.collect();
+    let mut tasks: Vec<_> = tasks.collect();
+    tasks.sort_unstable_by_key(|t| t.0); // oldest first, as they were spawned
     let records: HashMap<u64, WaitRecord> = tasks.iter().map(|t| (t.0, t.3)).collect();
     let gathers: HashMap<u64, Vec<WaitRecord>> = GATHERS.with(|g| {
         g.borrow()
@@ -394,6 +401,30 @@ pub(crate) fn task_infos(
             }
         })
         .collect()
+}
+
+/// Is `fd` a listening socket?
+#[cfg(unix)]
+fn is_listener(fd: i32) -> bool {
+    let mut on: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `on` and `len` describe a c_int that outlives the call; a
+    // closed or non-socket descriptor makes the call fail, and we say no.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut on as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    rc == 0 && on != 0
+}
+
+#[cfg(not(unix))]
+fn is_listener(_fd: i32) -> bool {
+    false
 }
 
 /// "socket 127.0.0.1:8080 <- 127.0.0.1:51234", from the descriptor alone.
