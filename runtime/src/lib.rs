@@ -16,6 +16,8 @@
 //! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
 //! | `asyncio.Queue`, `Semaphore`, `Event` | `sync::Queue`, `sync::Semaphore`, `sync::Event` |
 //! | `async for x in source` | `while let Some(x) = source.next().await` ([`stream::StreamExt`]) |
+//! | `asyncio.all_tasks()` | [`tasks()`], each a [`TaskInfo`] that says what it waits on |
+//! | debug mode, `slow_callback_duration` | [`Builder::slow_poll_threshold`], or `LOOPLET_DEBUG=1` |
 //!
 //! A whole program:
 //!
@@ -36,7 +38,8 @@
 //! Read the files in this order; each one uses only those before it.
 //!
 //! - `shim.rs`: the std/loom switch, so the model checker checks what ships.
-//! - `task.rs`: a task in one allocation, its state word, its waker.
+//! - `task.rs`: a task in one allocation, its state word, its waker;
+//!   `table.rs`: the loop's list of live tasks.
 //! - `join.rs`: `JoinHandle` and `JoinError`, the user's side of a task.
 //! - `park.rs`: how the loop sleeps (in the reactor) and is woken.
 //! - `queue.rs`: the local and injection run queues, and the sleep handshake.
@@ -48,6 +51,8 @@
 //! - `sync/waiters.rs`, then `sync/queue.rs`, `semaphore.rs`, `event.rs`:
 //!   asyncio's coordination tools on one fair wait list; `stream.rs`: the
 //!   `.next().await` of async iteration.
+//! - `inspect.rs`, `debug.rs`: seeing inside the loop: what each task waits
+//!   on (`tasks()`), slow-poll warnings, the watchdog, `LOOPLET_TRACE`.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs).
 
