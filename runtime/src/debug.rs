@@ -23,15 +23,25 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Is `LOOPLET_TRACE` on? Read once per process.
+/// Checked on every poll and every wake, so it is one relaxed load:
+/// 0 = not read yet, 1 = off, 2 = on.
+#[inline]
 pub(crate) fn tracing() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| env_flag("LOOPLET_TRACE"))
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    match STATE.load(Ordering::Relaxed) {
+        0 => {
+            let on = env_flag("LOOPLET_TRACE");
+            STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+            on
+        }
+        state => state == 2,
+    }
 }
 
 /// The threshold `LOOPLET_DEBUG=1` turns on when none was set.

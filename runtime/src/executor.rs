@@ -70,7 +70,7 @@ pub(crate) struct Core {
     /// of a nested `block_on`.
     running_since: Cell<Option<&'static Location<'static>>>,
     /// Debug mode: the slow-poll threshold and its watchdog, if set.
-    slow_polls: RefCell<Option<SlowPolls>>,
+    slow_polls: Option<RefCell<SlowPolls>>,
 }
 
 thread_local! {
@@ -151,6 +151,7 @@ where
 /// # Panics
 ///
 /// Outside a running loop, like `spawn`.
+// ANCHOR: spawn_named
 #[track_caller]
 pub fn spawn_named<F>(name: &str, future: F) -> JoinHandle<F::Output>
 where
@@ -164,6 +165,7 @@ where
         handle
     })
 }
+// ANCHOR_END: spawn_named
 
 /// The live tasks of this thread's loop, with what each waits on:
 /// asyncio's `asyncio.all_tasks()`. Each [`TaskInfo`](crate::TaskInfo)
@@ -223,12 +225,10 @@ impl Runtime {
                 driver: RefCell::new(driver),
                 blocking,
                 running_since: Cell::new(None),
-                slow_polls: RefCell::new(
-                    builder
-                        .slow_poll_threshold
-                        .or_else(debug::env_threshold)
-                        .map(SlowPolls::new),
-                ),
+                slow_polls: builder
+                    .slow_poll_threshold
+                    .or_else(debug::env_threshold)
+                    .map(|threshold| RefCell::new(SlowPolls::new(threshold))),
             }),
         })
     }
@@ -312,6 +312,7 @@ impl Core {
         &self.blocking
     }
 
+    // ANCHOR: run_ready_tasks
     /// Runs at most `max` tasks from the local queue; returns how many ran.
     fn run_ready_tasks(&self, max: u32) -> u32 {
         let mut ran = 0;
@@ -319,9 +320,9 @@ impl Core {
             let Some(task) = self.local.pop() else { break };
             let slot = task.header().slot();
             trace!("poll {} ({})", describe(&task), task.header().wake_reason());
-            let done = match self.slow_polls.borrow_mut().as_mut() {
+            let done = match &self.slow_polls {
                 None => task.run(),
-                Some(slow) => slow.timed(describe(&task), || task.run()),
+                Some(slow) => slow.borrow_mut().timed(describe(&task), || task.run()),
             };
             if done {
                 // Completed: forget it. The table's reference is dropped
@@ -336,17 +337,18 @@ impl Core {
         }
         ran
     }
+    // ANCHOR_END: run_ready_tasks
 
     /// Polls the main future, timed in debug mode.
     fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
         trace!("poll the main future");
-        match self.slow_polls.borrow_mut().as_mut() {
+        match &self.slow_polls {
             None => poll(),
             Some(slow) => {
                 let main = Polled::Main {
                     block_on_at: self.running_since.get(),
                 };
-                slow.timed(main, poll)
+                slow.borrow_mut().timed(main, poll)
             }
         }
     }

@@ -32,8 +32,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::shim::thread_local;
-
 // ANCHOR: record
 /// What a task waits on, in one word: a kind in the top byte, and a
 /// payload (a deadline, a descriptor, a task id) in the other 56 bits.
@@ -181,60 +179,59 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
-thread_local! {
+// std's `thread_local!`, not the loom shim's, even under loom: these are
+// notes for humans, not part of any handshake, and std's `const` form is
+// the cheapest there is (the record is written on every `Pending`).
+std::thread_local! {
     /// The record of the poll running on this thread (see the module docs).
-    // Not `const { .. }`: loom's `thread_local!` does not accept it.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static RECORD: Cell<WaitRecord> = Cell::new(WaitRecord::NONE);
-    /// Names given with `spawn_named`, by task id.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static NAMES: RefCell<HashMap<u64, Arc<str>>> = RefCell::new(HashMap::new());
+    static RECORD: Cell<WaitRecord> = const { Cell::new(WaitRecord::NONE) };
     /// The id of the task being polled on this thread.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static CURRENT_TASK: Cell<u64> = Cell::new(0);
+    static CURRENT_TASK: Cell<u64> = const { Cell::new(0) };
+    /// Names given with `spawn_named`, by task id.
+    static NAMES: RefCell<Option<HashMap<u64, Arc<str>>>> = const { RefCell::new(None) };
     /// Each gathering task's children's records, by task id.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static GATHERS: RefCell<HashMap<u64, ChildRecords>> = RefCell::new(HashMap::new());
+    static GATHERS: RefCell<Option<HashMap<u64, ChildRecords>>> = const { RefCell::new(None) };
 }
 
+// ANCHOR: recording
 /// Called by a runtime future that is about to return `Pending`.
 pub(crate) fn waiting_on(record: WaitRecord) {
     let _ = RECORD.try_with(|slot| slot.set(record));
 }
 
-/// A recording of what one poll waits on; see the module docs. `start`
-/// saves the slot and clears it; `finish` returns what the poll recorded
-/// and puts the saved value back, so recordings nest (a task's poll, a
-/// gather's child inside it).
+// ANCHOR: recording
+/// Before a task's poll: notes which task runs and clears the slot. Task
+/// polls never nest on one thread (a loop polls one task at a time), so
+/// there is nothing to save; this is two stores, on every poll.
+pub(crate) fn start_task_poll(task: u64) {
+    let _ = CURRENT_TASK.try_with(|t| t.set(task));
+    let _ = RECORD.try_with(|slot| slot.set(WaitRecord::NONE));
+}
+
+/// After a task's poll returned `Pending`: what it recorded.
+pub(crate) fn task_poll_record() -> WaitRecord {
+    RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE)
+}
+
+/// A recording of what one child future waits on, inside a task's poll
+/// (a `gather` child, the future inside a `timeout`). It saves the slot
+/// and clears it; `finish` returns what the child recorded; dropping it
+/// (after `finish`, or on a `Ready` or a panic) puts the saved value back,
+/// so the parent's own record is not lost.
 pub(crate) struct Recording {
     saved: WaitRecord,
-    saved_task: Option<u64>,
 }
 
 impl Recording {
-    /// Before a task's poll: also notes which task is running.
-    pub(crate) fn start(task: u64) -> Recording {
-        let saved_task = CURRENT_TASK.try_with(|t| t.replace(task)).ok();
-        Recording {
-            saved: RECORD
-                .try_with(|slot| slot.replace(WaitRecord::NONE))
-                .unwrap_or(WaitRecord::NONE),
-            saved_task,
-        }
-    }
-
-    /// Before a child's poll, inside the same task.
     pub(crate) fn start_child() -> Recording {
         Recording {
             saved: RECORD
                 .try_with(|slot| slot.replace(WaitRecord::NONE))
                 .unwrap_or(WaitRecord::NONE),
-            saved_task: None,
         }
     }
 
-    /// What the poll recorded. Dropping the recording (here, or on a
-    /// `Ready` or a panic without calling this) restores the saved slot.
+    /// What the child recorded.
     pub(crate) fn finish(self) -> WaitRecord {
         RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE)
     }
@@ -242,21 +239,25 @@ impl Recording {
 
 impl Drop for Recording {
     fn drop(&mut self) {
-        if let Some(task) = self.saved_task {
-            let _ = CURRENT_TASK.try_with(|t| t.set(task));
-        }
         let _ = RECORD.try_with(|slot| slot.set(self.saved));
     }
 }
+// ANCHOR_END: recording
+// ANCHOR_END: recording
 
 /// Remembers `name` for task `id` (a `spawn_named` task).
 pub(crate) fn set_name(id: u64, name: &str) {
-    NAMES.with(|names| names.borrow_mut().insert(id, Arc::from(name)));
+    NAMES.with(|names| {
+        names
+            .borrow_mut()
+            .get_or_insert_with(HashMap::new)
+            .insert(id, Arc::from(name))
+    });
 }
 
 /// Forgets task `id`'s name: it has finished.
 pub(crate) fn forget_name(id: u64) {
-    let _ = NAMES.try_with(|names| names.borrow_mut().remove(&id));
+    let _ = NAMES.try_with(|names| names.borrow_mut().as_mut().map(|n| n.remove(&id)));
 }
 
 /// The task being polled on this thread (0: none, or the main future).
@@ -267,7 +268,7 @@ pub(crate) fn current_task() -> u64 {
 /// Task `id`'s name, if it was given one.
 pub(crate) fn name_of(id: u64) -> Option<Arc<str>> {
     NAMES
-        .try_with(|names| names.borrow().get(&id).cloned())
+        .try_with(|names| names.borrow().as_ref()?.get(&id).cloned())
         .ok()
         .flatten()
 }
@@ -277,16 +278,21 @@ pub(crate) type ChildRecords = Arc<[AtomicU64]>;
 
 /// A gather inside task `id` registers its children's records.
 pub(crate) fn set_gather_children(id: u64, records: ChildRecords) {
-    let _ = GATHERS.try_with(|g| g.borrow_mut().insert(id, records));
+    let _ = GATHERS.try_with(|g| {
+        g.borrow_mut()
+            .get_or_insert_with(HashMap::new)
+            .insert(id, records)
+    });
 }
 
 /// A gather is gone: unregister its records (if a newer gather in the same
 /// task has not replaced them).
 pub(crate) fn clear_gather_children(id: u64, records: &ChildRecords) {
     let _ = GATHERS.try_with(|g| {
-        let mut g = g.borrow_mut();
-        if g.get(&id).is_some_and(|r| Arc::ptr_eq(r, records)) {
-            g.remove(&id);
+        if let Some(g) = g.borrow_mut().as_mut() {
+            if g.get(&id).is_some_and(|r| Arc::ptr_eq(r, records)) {
+                g.remove(&id);
+            }
         }
     });
 }
@@ -330,6 +336,7 @@ impl TaskInfo {
     }
 }
 
+// ANCHOR: display
 impl fmt::Display for TaskInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "task #{} {:?}", self.id, self.name)?;
@@ -345,6 +352,7 @@ impl fmt::Display for TaskInfo {
         }
     }
 }
+// ANCHOR_END: display
 
 /// "file:line", how an unnamed task is known.
 pub(crate) fn location_name(at: &Location<'_>) -> String {
@@ -362,6 +370,7 @@ pub(crate) fn task_infos(
     let gathers: HashMap<u64, Vec<WaitRecord>> = GATHERS.with(|g| {
         g.borrow()
             .iter()
+            .flatten()
             .map(|(id, r)| {
                 (
                     *id,

@@ -189,6 +189,7 @@ enum WakeReason {
 }
 // ANCHOR_END: state
 
+// ANCHOR: header
 /// Everything about a task except its future: fixed size, the same for
 /// every task, so the loop can look at any task through `dyn Runnable`.
 pub(crate) struct Header {
@@ -211,6 +212,7 @@ pub(crate) struct Header {
     /// The task awaiting the `JoinHandle`, woken on completion. Loop thread only.
     join_waker: Cell<Option<Waker>>,
 }
+// ANCHOR_END: header
 
 impl Header {
     /// How a task is named in messages: `task 7 (spawned at src/main.rs:12)`.
@@ -390,7 +392,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         self.header
             .polls
             .set(self.header.polls.get().saturating_add(1));
-        let record = inspect::Recording::start(self.header.id);
+        inspect::start_task_poll(self.header.id);
         // The waker is this same Arc: `waker_ref` lends it without cloning.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
@@ -407,7 +409,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         });
         let result = match poll {
             Ok(Poll::Pending) => {
-                self.header.waiting_on.set(record.finish());
+                self.header.waiting_on.set(inspect::task_poll_record());
                 return false;
             }
             Ok(Poll::Ready(output)) => Ok(output),
@@ -447,6 +449,7 @@ fn drop_future<F: Future>(task: &TaskCell<F>) {
     });
 }
 
+// ANCHOR: wake_reason
 /// Why a wake is happening: the reactor says whether it is dispatching a
 /// socket event or firing a timer; otherwise it is the loop's own thread
 /// (a task) or another thread.
@@ -463,7 +466,9 @@ fn wake_reason(shared: &Arc<Shared>) -> WakeReason {
         WakeReason::Thread
     }
 }
+// ANCHOR_END: wake_reason
 
+// ANCHOR: unretrieved
 /// asyncio's "Task exception was never retrieved": a task panicked and no
 /// `JoinHandle` is left to take the panic. Said once, on stderr, when the
 /// result is dropped. A cancellation is not worth a message.
@@ -476,6 +481,7 @@ fn report_unretrieved(header: &Header, error: &JoinError) {
         );
     }
 }
+// ANCHOR_END: unretrieved
 
 // ANCHOR: wake
 impl<F: Future + 'static> ArcWake for TaskCell<F> {
