@@ -199,7 +199,6 @@ pub(crate) fn waiting_on(record: WaitRecord) {
     let _ = RECORD.try_with(|slot| slot.set(record));
 }
 
-// ANCHOR: recording
 /// Before a task's poll: notes which task runs and clears the slot. Task
 /// polls never nest on one thread (a loop polls one task at a time), so
 /// there is nothing to save; this is two stores, on every poll.
@@ -242,7 +241,6 @@ impl Drop for Recording {
         let _ = RECORD.try_with(|slot| slot.set(self.saved));
     }
 }
-// ANCHOR_END: recording
 // ANCHOR_END: recording
 
 /// Remembers `name` for task `id` (a `spawn_named` task).

@@ -71,8 +71,8 @@ impl Future for Sleep {
 
     // ANCHOR: sleep_poll
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        inspect::waiting_on(WaitRecord::timer(self.deadline));
         let Some(deadline) = self.deadline else {
+            inspect::waiting_on(WaitRecord::timer(None));
             return Poll::Pending; // never: no timer, nobody will wake us
         };
         if Instant::now() >= deadline {
@@ -95,6 +95,7 @@ impl Future for Sleep {
                 .expect("the current loop is alive while it polls");
             self.timer = Some((key, handle));
         }
+        inspect::waiting_on(WaitRecord::timer(Some(deadline)));
         Poll::Pending
     }
     // ANCHOR_END: sleep_poll
