@@ -5,6 +5,7 @@
 //! cargo run --release -p bench -- --quick             # under a minute, smaller sizes
 //! cargo run --release -p bench                        # the full sizes, a few minutes
 //! cargo run --release -p bench -- --json table.json   # also write the table as JSON
+//! cargo run --release -p bench -- --only ping-pong    # just the lines whose name has that
 //! ```
 //!
 //! Times depend on the machine and on what else it is doing; read the ratio
@@ -114,146 +115,110 @@ fn measure(runs: usize, work: [&dyn Fn() -> Sample; 3]) -> ([Option<f64>; 3], [O
     (values.map(median), counted.map(median))
 }
 
-fn in_process_rows(s: &Sizes) -> Vec<Row> {
-    let mut rows = Vec::new();
+/// Runs one workload, given as a generic function, on all three runtimes.
+macro_rules! on_each_runtime {
+    ($work:ident, $($arg:expr),*) => {
+        [
+            &|| workloads::$work::<Looplet>($($arg),*),
+            &|| workloads::$work::<Tokio>($($arg),*),
+            &|| workloads::$work::<Smol>($($arg),*),
+        ]
+    };
+}
+
+/// One in-process line: its name, unit, how to scale its value (seconds to
+/// ms, say), the name of its counted figure, and the work.
+struct Line<'a> {
+    name: String,
+    unit: &'static str,
+    scale: f64,
+    counted: Option<&'static str>,
+    runs: usize,
+    work: [&'a dyn Fn() -> Sample; 3],
+}
+
+fn in_process_rows(s: &Sizes, only: &dyn Fn(&str) -> bool) -> Vec<Row> {
     let k = |n: usize| format!("{}k", n / 1000);
-
-    eprintln!("spawn and join ...");
-    let n = s.spawn;
-    let (v, c) = measure(
-        s.runs,
-        [
-            &|| workloads::spawn_join::<Looplet>(n),
-            &|| workloads::spawn_join::<Tokio>(n),
-            &|| workloads::spawn_join::<Smol>(n),
-        ],
-    );
-    rows.push(Row {
-        name: format!("spawn + join {} tasks", k(n)),
-        unit: "ms",
-        higher_is_better: false,
-        values: v.map(|x| x.map(|s| s * 1e3)),
-        counted: Some(("allocs/spawn", c)),
-        asyncio: python_spawn_gather(n).map(|s| s * 1e3),
-    });
-
-    eprintln!("ping-pong ...");
-    let n = s.ping_pong;
-    let (v, c) = measure(
-        s.runs,
-        [
-            &|| workloads::ping_pong::<Looplet>(n),
-            &|| workloads::ping_pong::<Tokio>(n),
-            &|| workloads::ping_pong::<Smol>(n),
-        ],
-    );
-    rows.push(Row {
-        name: format!("wake ping-pong, {} wakes", k(n)),
-        unit: "ms",
-        higher_is_better: false,
-        values: v.map(|x| x.map(|s| s * 1e3)),
-        counted: Some(("allocs/wake", c)),
-        asyncio: None,
-    });
-
-    eprintln!("yield_now ...");
-    let n = s.yields;
-    let (v, _) = measure(
-        s.runs,
-        [
-            &|| workloads::yield_many::<Looplet>(n),
-            &|| workloads::yield_many::<Tokio>(n),
-            &|| workloads::yield_many::<Smol>(n),
-        ],
-    );
-    rows.push(Row {
-        name: format!("yield_now x {}", k(n)),
-        unit: "ms",
-        higher_is_better: false,
-        values: v.map(|x| x.map(|s| s * 1e3)),
-        counted: None,
-        asyncio: None,
-    });
-
-    eprintln!("wakes from a thread ...");
-    let n = s.thread_wakes;
-    let (v, _) = measure(
-        s.runs,
-        [
-            &|| workloads::thread_wake::<Looplet>(n),
-            &|| workloads::thread_wake::<Tokio>(n),
-            &|| workloads::thread_wake::<Smol>(n),
-        ],
-    );
-    rows.push(Row {
-        name: format!("wake from a thread, round trip ({}k)", n / 1000),
-        unit: "us",
-        higher_is_better: false,
-        values: v,
-        counted: None,
-        asyncio: None,
-    });
-
-    eprintln!("sleeps ...");
-    let (n, max) = (s.sleeps, s.sleep_max);
-    let (v, c) = measure(
-        s.runs,
-        [
-            &|| workloads::sleeps::<Looplet>(n, max),
-            &|| workloads::sleeps::<Tokio>(n, max),
-            &|| workloads::sleeps::<Smol>(n, max),
-        ],
-    );
-    rows.push(Row {
-        name: format!(
-            "{} sleeps <= {} ms: time past the longest",
-            k(n),
-            max.as_millis()
-        ),
-        unit: "ms",
-        higher_is_better: false,
-        values: v.map(|x| x.map(|s| s * 1e3)),
-        counted: Some(("peak heap B/sleep", c)),
-        asyncio: None,
-    });
-
-    eprintln!("spawn_blocking ...");
-    let n = s.blocking;
-    let (v, _) = measure(
-        s.runs,
-        [
-            &|| workloads::blocking::<Looplet>(n),
-            &|| workloads::blocking::<Tokio>(n),
-            &|| workloads::blocking::<Smol>(n),
-        ],
-    );
-    rows.push(Row {
-        name: format!("{} tiny spawn_blocking jobs", k(n)),
-        unit: "ms",
-        higher_is_better: false,
-        values: v.map(|x| x.map(|s| s * 1e3)),
-        counted: None,
-        asyncio: None,
-    });
-
-    eprintln!("pending tasks ...");
-    let n = s.pending;
-    let (v, _) = measure(
-        1,
-        [
-            &|| workloads::pending_tasks::<Looplet>(n),
-            &|| workloads::pending_tasks::<Tokio>(n),
-            &|| workloads::pending_tasks::<Smol>(n),
-        ],
-    );
-    rows.push(Row {
-        name: format!("heap per pending task ({} parked)", k(n)),
-        unit: "B",
-        higher_is_better: false,
-        values: v,
-        counted: None,
-        asyncio: None,
-    });
+    let (max, thread_wakes) = (s.sleep_max, s.thread_wakes);
+    let lines = [
+        Line {
+            name: format!("spawn + join {} tasks", k(s.spawn)),
+            unit: "ms",
+            scale: 1e3,
+            counted: Some("allocs/spawn"),
+            runs: s.runs,
+            work: on_each_runtime!(spawn_join, s.spawn),
+        },
+        Line {
+            name: format!("wake ping-pong, {} wakes", k(s.ping_pong)),
+            unit: "ms",
+            scale: 1e3,
+            counted: Some("allocs/wake"),
+            runs: s.runs,
+            work: on_each_runtime!(ping_pong, s.ping_pong),
+        },
+        Line {
+            name: format!("yield_now x {}", k(s.yields)),
+            unit: "ms",
+            scale: 1e3,
+            counted: None,
+            runs: s.runs,
+            work: on_each_runtime!(yield_many, s.yields),
+        },
+        Line {
+            name: format!("wake from a thread, round trip ({}k)", thread_wakes / 1000),
+            unit: "us",
+            scale: 1.0,
+            counted: None,
+            runs: s.runs,
+            work: on_each_runtime!(thread_wake, thread_wakes),
+        },
+        Line {
+            name: format!(
+                "{} sleeps <= {} ms: time past the longest",
+                k(s.sleeps),
+                max.as_millis()
+            ),
+            unit: "ms",
+            scale: 1e3,
+            counted: Some("peak heap B/sleep"),
+            runs: s.runs,
+            work: on_each_runtime!(sleeps, s.sleeps, max),
+        },
+        Line {
+            name: format!("{} tiny spawn_blocking jobs", k(s.blocking)),
+            unit: "ms",
+            scale: 1e3,
+            counted: None,
+            runs: s.runs,
+            work: on_each_runtime!(blocking, s.blocking),
+        },
+        Line {
+            name: format!("heap per pending task ({} parked)", k(s.pending)),
+            unit: "B",
+            scale: 1.0,
+            counted: None,
+            runs: 1, // a counted figure: the same every run
+            work: on_each_runtime!(pending_tasks, s.pending),
+        },
+    ];
+    let mut rows = Vec::new();
+    for line in lines.into_iter().filter(|l| only(&l.name)) {
+        eprintln!("{} ...", line.name);
+        let (values, counted) = measure(line.runs, line.work);
+        rows.push(Row {
+            asyncio: if line.name.starts_with("spawn + join") {
+                python_spawn_gather(s.spawn).map(|secs| secs * 1e3)
+            } else {
+                None
+            },
+            name: line.name,
+            unit: line.unit,
+            higher_is_better: false,
+            values: values.map(|v| v.map(|v| v * line.scale)),
+            counted: line.counted.map(|what| (what, counted)),
+        });
+    }
     rows
 }
 
@@ -286,7 +251,11 @@ fn python_spawn_gather(n: usize) -> Option<f64> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
-fn echo_rows(s: &Sizes) -> Vec<Row> {
+fn echo_rows(s: &Sizes, only: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    // The echo lines share their runs, so they are filtered together.
+    if !only("TCP echo") {
+        return Vec::new();
+    }
     let runtimes = ["looplet", "tokio", "smol"];
     let mut rows = Vec::new();
     let mut idle_rss = [None; 3];
@@ -432,16 +401,15 @@ fn check_budgets(rows: &[Row]) -> Result<(), String> {
             .find(|(w, _)| *w == what)
             .and_then(|(_, c)| c[0])
     };
-    let per_spawn = counted("allocs/spawn").ok_or("no allocs/spawn figure")?;
-    let per_wake = counted("allocs/wake").ok_or("no allocs/wake figure")?;
     // The task table and run queue grow by doubling, which adds a few
-    // allocations over a whole run: far below 0.05 per spawn.
-    if per_spawn > 1.05 {
+    // allocations over a whole run: far below 0.05 per spawn. (A line left
+    // out with --only is not checked.)
+    if let Some(per_spawn) = counted("allocs/spawn").filter(|&n| n > 1.05) {
         return Err(format!(
             "looplet made {per_spawn:.2} allocations per spawn; the budget is 1"
         ));
     }
-    if per_wake > 0.001 {
+    if let Some(per_wake) = counted("allocs/wake").filter(|&n| n > 0.001) {
         return Err(format!(
             "looplet made {per_wake:.4} allocations per wake; the budget is 0"
         ));
@@ -463,10 +431,16 @@ fn main() {
         .iter()
         .position(|a| a == "--json")
         .map(|i| args.get(i + 1).expect("--json needs a path").clone());
+    let filter = args.iter().position(|a| a == "--only").map(|i| {
+        args.get(i + 1)
+            .expect("--only needs a word, such as ping-pong or echo")
+            .clone()
+    });
+    let only = |name: &str| filter.as_deref().map_or(true, |f| name.contains(f));
     let sizes = if quick { Sizes::quick() } else { Sizes::full() };
     let start = std::time::Instant::now();
-    let mut rows = in_process_rows(&sizes);
-    rows.extend(echo_rows(&sizes));
+    let mut rows = in_process_rows(&sizes, &only);
+    rows.extend(echo_rows(&sizes, &only));
     print_table(&rows);
     println!(
         "({} mode, {} run(s) per line, {:.0?} in all)",
