@@ -236,6 +236,10 @@ fn waiting_on_says_what_each_task_waits_for() {
         });
         let blocking = runtime::spawn_blocking(|| std::thread::sleep(Duration::from_millis(300)));
         let joiner = spawn_named("joiner", blocking);
+        let patient = spawn_named("patient", {
+            let queue = queue.clone();
+            async move { runtime::time::timeout(Duration::from_secs(30), queue.get()).await }
+        });
         let gatherer = spawn_named("gatherer", async {
             runtime::gather(vec![
                 Box::pin(runtime::time::sleep(Duration::from_secs(20)))
@@ -275,6 +279,8 @@ fn waiting_on_says_what_each_task_waits_for() {
             "{reading}"
         );
         assert_eq!(waits("getter"), "Queue::get (the queue is empty)");
+        // Inside a timeout, what the future waits on wins over the timer.
+        assert_eq!(waits("patient"), "Queue::get (the queue is empty)");
         assert!(
             waits("joiner").starts_with("a spawn_blocking job (task #"),
             "{}",
@@ -297,6 +303,7 @@ fn waiting_on_says_what_each_task_waits_for() {
         gatherer.abort();
         reader.abort();
         getter.abort();
+        patient.abort();
         joiner.await.unwrap().unwrap();
     });
 }
@@ -309,4 +316,46 @@ fn tasks_outside_a_loop_panics_like_spawn() {
         message.contains("outside a running event loop"),
         "{message}"
     );
+}
+
+#[test]
+fn scenario_trace() {
+    if !in_scenario("trace") {
+        return;
+    }
+    block_on(async {
+        let queue = Queue::new(1);
+        let producer = spawn_named("producer", {
+            let queue = queue.clone();
+            async move {
+                runtime::time::sleep(Duration::from_millis(20)).await;
+                queue.put(1u8).await;
+            }
+        });
+        let job = runtime::spawn_blocking(|| std::thread::sleep(Duration::from_millis(5)));
+        queue.get().await;
+        job.await.unwrap();
+        producer.await.unwrap();
+    });
+}
+
+#[test]
+fn looplet_trace_says_which_task_ran_and_why() {
+    let err = run_scenario("trace", &[("LOOPLET_TRACE", "1")]);
+    let has = |s: &str| assert!(err.contains(s), "no {s:?} in the trace:\n{err}");
+    has("[looplet] poll task #");
+    has("\"producer\"");
+    has("(just spawned)");
+    has("(woken by a timer)");
+    has("(woken from another thread)");
+    has("poll the main future");
+    has("a timeout of 0.0"); // the nearest timer bounds the OS poll
+    has("1 timer(s) fired");
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("[looplet] ") || l.is_empty()),
+        "{err}"
+    );
+    // And with it off, not a line.
+    assert!(!run_scenario("trace", &[]).contains("[looplet]"));
 }
