@@ -33,15 +33,22 @@ use std::time::{Duration, Instant};
 /// 0 = not read yet, 1 = off, 2 = on.
 #[inline]
 pub(crate) fn tracing() -> bool {
-    static STATE: AtomicU8 = AtomicU8::new(0);
-    match STATE.load(Ordering::Relaxed) {
-        0 => {
-            let on = env_flag("LOOPLET_TRACE");
-            STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
-            on
-        }
+    match TRACING.load(Ordering::Relaxed) {
+        0 => read_tracing(),
         state => state == 2,
     }
+}
+
+static TRACING: AtomicU8 = AtomicU8::new(0);
+
+/// The first look at `LOOPLET_TRACE`, kept out of line so that `tracing`
+/// inlines to a load and a compare.
+#[cold]
+#[inline(never)]
+fn read_tracing() -> bool {
+    let on = env_flag("LOOPLET_TRACE");
+    TRACING.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+    on
 }
 
 /// The threshold `LOOPLET_DEBUG=1` turns on when none was set.

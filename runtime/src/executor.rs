@@ -316,10 +316,13 @@ impl Core {
     /// Runs at most `max` tasks from the local queue; returns how many ran.
     fn run_ready_tasks(&self, max: u32) -> u32 {
         let mut ran = 0;
+        let tracing = debug::tracing();
         while ran < max {
             let Some(task) = self.local.pop() else { break };
             let slot = task.header().slot();
-            trace!("poll {} ({})", describe(&task), task.header().wake_reason());
+            if tracing {
+                trace!("poll {} ({})", describe(&task), task.header().wake_reason());
+            }
             let done = match &self.slow_polls {
                 None => task.run(),
                 Some(slow) => slow.borrow_mut().timed(describe(&task), || task.run()),

@@ -195,6 +195,7 @@ std::thread_local! {
 
 // ANCHOR: recording
 /// Called by a runtime future that is about to return `Pending`.
+#[inline]
 pub(crate) fn waiting_on(record: WaitRecord) {
     let _ = RECORD.try_with(|slot| slot.set(record));
 }
@@ -202,12 +203,14 @@ pub(crate) fn waiting_on(record: WaitRecord) {
 /// Before a task's poll: notes which task runs and clears the slot. Task
 /// polls never nest on one thread (a loop polls one task at a time), so
 /// there is nothing to save; this is two stores, on every poll.
+#[inline]
 pub(crate) fn start_task_poll(task: u64) {
     let _ = CURRENT_TASK.try_with(|t| t.set(task));
     let _ = RECORD.try_with(|slot| slot.set(WaitRecord::NONE));
 }
 
 /// After a task's poll returned `Pending`: what it recorded.
+#[inline]
 pub(crate) fn task_poll_record() -> WaitRecord {
     RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE)
 }

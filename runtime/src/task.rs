@@ -450,6 +450,14 @@ fn drop_future<F: Future>(task: &TaskCell<F>) {
 }
 
 // ANCHOR: wake_reason
+/// Out of line and marked cold, so that the wake path stays small enough to
+/// be inlined; it runs only for readers of `LOOPLET_TRACE`.
+#[cold]
+#[inline(never)]
+fn note_wake_reason(header: &Header) {
+    header.state.set_reason(wake_reason(&header.shared));
+}
+
 /// Why a wake is happening: the reactor says whether it is dispatching a
 /// socket event or firing a timer; otherwise it is the loop's own thread
 /// (a task) or another thread.
@@ -485,13 +493,16 @@ fn report_unretrieved(header: &Header, error: &JoinError) {
 
 // ANCHOR: wake
 impl<F: Future + 'static> ArcWake for TaskCell<F> {
+    #[inline]
+    fn wake(self: Arc<Self>) {
+        Self::wake_by_ref(&self);
+    }
+
+    #[inline]
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.schedule() {
             if crate::debug::tracing() {
-                arc_self
-                    .header
-                    .state
-                    .set_reason(wake_reason(&arc_self.header.shared));
+                note_wake_reason(&arc_self.header); // cold: only with LOOPLET_TRACE
             }
             // The clone is a reference count, not an allocation.
             let task: TaskRef = arc_self.clone();
