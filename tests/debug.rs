@@ -250,6 +250,12 @@ fn waiting_on_says_what_each_task_waits_for() {
             ])
             .await
         });
+        let macro_gatherer = spawn_named("macro-gatherer", async {
+            runtime::gather!(runtime::time::sleep(Duration::from_secs(20)), async {
+                Queue::<u8>::new(0).get().await
+            })
+            .await
+        });
         for _ in 0..3 {
             yield_now().await;
         }
@@ -286,11 +292,13 @@ fn waiting_on_says_what_each_task_waits_for() {
             "{}",
             waits("joiner")
         );
-        let gathering = waits("gatherer");
-        assert!(
-            gathering.contains("child 0: a timer") && gathering.contains("child 1: Queue::get"),
-            "{gathering}"
-        );
+        for name in ["gatherer", "macro-gatherer"] {
+            let gathering = waits(name);
+            assert!(
+                gathering.contains("child 0: a timer") && gathering.contains("child 1: Queue::get"),
+                "{name}: {gathering}"
+            );
+        }
         // Every line reads as one sentence.
         for task in &list {
             let line = task.to_string();
@@ -301,6 +309,7 @@ fn waiting_on_says_what_each_task_waits_for() {
         }
         sleeper.abort();
         gatherer.abort();
+        macro_gatherer.abort();
         reader.abort();
         getter.abort();
         patient.abort();

@@ -139,15 +139,11 @@ impl<F: Future> Children<F> {
             if !self.wakers.claim(index) {
                 continue;
             }
-            let recording = inspect::Recording::start_child();
-            let done = child.as_mut().poll_child(self.wakers.waker(index));
-            let record = if done {
-                WaitRecord::NONE
-            } else {
-                recording.finish()
-            };
-            self.records.set(index, record);
-            if done {
+            let waker = self.wakers.waker(index);
+            if self
+                .records
+                .poll(index, || child.as_mut().poll_child(waker))
+            {
                 self.pending -= 1;
                 if let ControlFlow::Break(b) = on_ready(child) {
                     return ControlFlow::Break(b);
@@ -173,13 +169,17 @@ impl<F: Future> Children<F> {
 /// `tasks()` can show it: one word per child, written after each child's
 /// poll (a relaxed store, no lock), registered under the gathering task's
 /// id the first time the gather waits, and unregistered when it is dropped.
-struct ChildRecords {
+/// Used by `gather`, `try_gather` and the `gather!` macro alike.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ChildRecords {
     records: Arc<[std::sync::atomic::AtomicU64]>,
     owner: Option<u64>,
 }
 
 impl ChildRecords {
-    fn new(n: usize) -> ChildRecords {
+    #[doc(hidden)]
+    pub fn new(n: usize) -> ChildRecords {
         let none = WaitRecord::NONE.to_bits();
         ChildRecords {
             records: (0..n)
@@ -189,13 +189,25 @@ impl ChildRecords {
         }
     }
 
-    fn set(&self, index: usize, record: WaitRecord) {
+    /// Polls child `index` with `poll` (true when it finished) and keeps
+    /// what it now waits on.
+    #[doc(hidden)]
+    pub fn poll(&self, index: usize, poll: impl FnOnce() -> bool) -> bool {
+        let recording = inspect::Recording::start_child();
+        let done = poll();
+        let record = if done {
+            WaitRecord::NONE
+        } else {
+            recording.finish()
+        };
         // Relaxed: only read by `tasks()` on this same thread.
         self.records[index].store(record.to_bits(), std::sync::atomic::Ordering::Relaxed);
+        done
     }
 
     /// The gather is about to wait: say so, and register the records once.
-    fn publish(&mut self, pending: usize) {
+    #[doc(hidden)]
+    pub fn publish(&mut self, pending: usize) {
         inspect::waiting_on(WaitRecord::gather(pending));
         if self.owner.is_none() {
             let task = inspect::current_task();
@@ -415,21 +427,24 @@ macro_rules! __gather_with_names {
     ([] [$(($name:ident $future:expr))+] [$($unused:ident)*]) => {
         async {
             $( let mut $name = ::core::pin::pin!($crate::__private::MaybeDone::new($future)); )+
-            let wakers = $crate::__private::ChildWakers::new([$(::core::stringify!($name)),+].len());
+            let count = [$(::core::stringify!($name)),+].len();
+            let wakers = $crate::__private::ChildWakers::new(count);
+            let mut records = $crate::__private::ChildRecords::new(count);
             let mut woken = ::std::vec::Vec::new();
             ::core::future::poll_fn(|cx| {
                 wakers.take_woken(cx, &mut woken);
                 let mut index = 0;
-                let mut all_done = true;
+                let mut pending = 0;
                 $(
                     if wakers.claim(index) {
-                        $name.as_mut().poll_child(wakers.waker(index));
+                        records.poll(index, || $name.as_mut().poll_child(wakers.waker(index)));
                     }
-                    all_done &= $name.is_done();
+                    pending += usize::from(!$name.is_done());
                     index += 1;
                 )+
                 let _ = index;
-                if !all_done {
+                if pending > 0 {
+                    records.publish(pending);
                     return ::core::task::Poll::Pending;
                 }
                 ::core::task::Poll::Ready(($($name.as_mut().take_output(),)+))

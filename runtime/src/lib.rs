@@ -90,7 +90,7 @@ pub use yield_now::yield_now;
 /// Items the `gather!` macro expands to. Not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::gather::{ChildWakers, MaybeDone};
+    pub use crate::gather::{ChildRecords, ChildWakers, MaybeDone};
 }
 
 /// Internals the loom models drive directly. Only under `--cfg loom`.
