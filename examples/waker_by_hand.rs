@@ -63,10 +63,10 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_raw, wake_raw, wake_by
 /// Turns an `Arc<Tally>` into a `Waker`, moving the `Arc`'s count into it.
 fn tally_waker(tally: Arc<Tally>) -> Waker {
     let data = Arc::into_raw(tally).cast::<()>();
+    // A `Waker` is `Send + Sync`, so this is sound only because `Tally` is
+    // too (atomics only), and `Arc` counts with atomics.
     // SAFETY: `data` comes from `Arc::into_raw` and carries one strong count,
-    // which the new waker now owns: the invariant of VTABLE's functions. A
-    // `Waker` is `Send + Sync`, so this is sound only because `Tally` is too
-    // (atomics only), and `Arc` counts with atomics.
+    // which the new waker now owns: the invariant of VTABLE's functions.
     unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
 }
 

@@ -343,14 +343,14 @@ impl<F: Future> TaskCell<F> {
     /// Gives the stage to `f`. Called only on the loop's thread, by the loop
     /// or by a `!Send` `JoinHandle`.
     fn with_stage<R>(&self, f: impl FnOnce(&mut Stage<F>) -> R) -> R {
-        // SAFETY: only the loop's thread touches `stage` (the invariant of
-        // "Who may touch what"), so no other thread can race us. Nor do two
-        // borrows overlap on this thread: the borrows held across user code
-        // are the poll in `run` and the in-place drop in `drop_future`, and
-        // during both the task is not COMPLETE,
-        // while every other user-reachable access (`poll_join`, `detach`)
-        // touches `stage` only once the task is COMPLETE.
-        f(unsafe { &mut *self.stage.get() })
+        // No two borrows overlap on this thread: the ones held across user
+        // code are the poll in `run` and the in-place drop in `drop_future`,
+        // both while the task is not COMPLETE, and every other access
+        // (`poll_join`, `detach`) comes only once it is COMPLETE.
+        // SAFETY: "Who may touch what": only the loop's thread touches
+        // `stage`, and (above) its borrows never overlap.
+        let stage = unsafe { &mut *self.stage.get() };
+        f(stage)
     }
 
     /// Stores the task's result and tells whoever waits for it.
