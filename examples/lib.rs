@@ -121,7 +121,12 @@ pub fn raise_fd_limit(wanted: u64) -> io::Result<u64> {
 /// This process's resident memory in bytes, read from `/proc/self/status`
 /// (Linux only; `None` elsewhere).
 pub fn resident_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    resident_memory_of(std::process::id())
+}
+
+/// Process `pid`'s resident memory in bytes, from `/proc` (Linux only).
+pub fn resident_memory_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)

@@ -29,7 +29,8 @@ pub fn serve(runtime: &str) {
         let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
         std::process::exit(0);
     });
-    raise_fd_limit();
+    // Best effort: with a low hard limit the run fails later, saying so.
+    let _ = examples::raise_fd_limit(0);
     match runtime {
         "looplet" => runtime::block_on(looplet_server()),
         "tokio" => tokio::runtime::Builder::new_current_thread()
@@ -103,7 +104,8 @@ async fn smol_server() {
 
 /// The load side, in this process: the same client for every server.
 pub fn load(addr: &str, conns: usize, messages: usize) {
-    raise_fd_limit();
+    // Best effort: with a low hard limit the run fails later, saying so.
+    let _ = examples::raise_fd_limit(0);
     runtime::block_on(async {
         let mut streams = Vec::with_capacity(conns);
         while streams.len() < conns {
@@ -146,7 +148,7 @@ pub fn run(mut server: Command, conns: usize, messages: usize) -> EchoResult {
         .expect("start the echo server");
     let port = read_port(&mut server);
     std::thread::sleep(Duration::from_millis(100));
-    let base = rss_of(server.id());
+    let base = examples::resident_memory_of(server.id());
     let mut load = Command::new(std::env::current_exe().unwrap())
         .args([
             "--echo-load",
@@ -165,7 +167,7 @@ pub fn run(mut server: Command, conns: usize, messages: usize) -> EchoResult {
         .unwrap();
     assert_eq!(connected, "connected");
     std::thread::sleep(Duration::from_millis(300)); // let the server settle
-    let idle = rss_of(server.id());
+    let idle = examples::resident_memory_of(server.id());
     writeln!(load.stdin.as_mut().unwrap(), "go").unwrap();
     let done = lines.next().expect("the load process says done").unwrap();
     let secs: f64 = done.strip_prefix("done ").unwrap().parse().unwrap();
@@ -231,25 +233,4 @@ fn stop(mut server: Child) {
     }
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// A process's resident memory in bytes, from `/proc` (Linux only).
-pub fn rss_of(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
-}
-
-/// Lifts the soft file limit to the hard one, for 10,000 connections.
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid, writable rlimit for the call to fill in.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        limit.rlim_cur = limit.rlim_max;
-        // SAFETY: `limit` is a valid rlimit that lives across the call.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    }
 }

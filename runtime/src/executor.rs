@@ -160,9 +160,7 @@ where
 {
     let spawned_at = Location::caller();
     with_current("runtime::spawn_named", |core| {
-        let (handle, header_of) = core.spawn_task(future, spawned_at);
-        header_of.header().set_name(name);
-        handle
+        core.spawn_task(future, spawned_at, Some(name))
     })
 }
 // ANCHOR_END: spawn_named
@@ -286,25 +284,29 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawn_task(future, spawned_at).0
+        self.spawn_task(future, spawned_at, None)
     }
 
-    /// Spawns, and also gives back the task itself (to name it).
+    /// Spawns, giving the task `name` if there is one (`spawn_named`).
     pub(crate) fn spawn_task<F>(
         &self,
         future: F,
         spawned_at: &'static Location<'static>,
-    ) -> (JoinHandle<F::Output>, TaskRef)
+        name: Option<&str>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let shared = self.local.shared().clone();
         let (task, join) = task::new_task(future, shared, spawned_at);
+        if let Some(name) = name {
+            task.header().set_name(name);
+        }
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
-        self.local.push(task.clone());
-        (JoinHandle::new(join), task)
+        self.local.push(task);
+        JoinHandle::new(join)
     }
     // ANCHOR_END: spawn
 
@@ -361,15 +363,11 @@ impl Core {
     fn park(&self, timeout: Option<Duration>) {
         let shared = self.local.shared();
         let mut driver = self.driver.borrow_mut();
-        match timeout {
-            Some(Duration::ZERO) => {
-                trace!("look at the OS without sleeping: {BUDGET} polls since the last look")
-            }
-            _ => trace!("nothing to run: sleep in the OS poll"),
-        }
         let turn = if timeout == Some(Duration::ZERO) {
+            trace!("look at the OS without sleeping: {BUDGET} polls since the last look");
             driver.park(timeout)
         } else if shared.prepare_park() {
+            trace!("nothing to run: sleep in the OS poll");
             let turn = driver.park(timeout);
             shared.finish_park();
             turn

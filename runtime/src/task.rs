@@ -142,8 +142,9 @@ impl State {
         self.0.load(Ordering::Acquire) & COMPLETE != 0
     }
 
-    /// The two loop-thread-only flags. Relaxed: only the loop's thread
-    /// sets or reads them, so there is nothing to order with.
+    /// The loop-thread-only flags (`CANCEL_REQUESTED`, `JOIN_INTEREST`,
+    /// `NAMED`). Relaxed: only the loop's thread sets or reads them, so
+    /// there is nothing to order with.
     fn set_flag(&self, flag: usize, on: bool) {
         if on {
             self.0.fetch_or(flag, Ordering::Relaxed);
