@@ -5,6 +5,7 @@
 //! does nothing unless this file's own tests start it with
 //! `LOOPLET_SCENARIO` set, and the parent checks what it printed.
 
+use std::future::Future;
 use std::process::Command;
 use std::time::Duration;
 
@@ -367,4 +368,109 @@ fn looplet_trace_says_which_task_ran_and_why() {
     );
     // And with it off, not a line.
     assert!(!run_scenario("trace", &[]).contains("[looplet]"));
+}
+
+#[test]
+fn scenario_contained() {
+    if !in_scenario("contained") {
+        return;
+    }
+    use std::sync::Arc;
+    use std::task::{Context, Wake};
+    std::panic::set_hook(Box::new(|_| {})); // only looplet's reports, please
+
+    /// An output whose `Drop` panics.
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("boom in an output's drop");
+        }
+    }
+    /// A panic payload whose `Drop` panics too.
+    struct PayloadPanicsOnDrop;
+    impl Drop for PayloadPanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("boom in a payload's drop");
+        }
+    }
+    /// A user's waker that panics when woken.
+    struct PanicsOnWake;
+    impl Wake for PanicsOnWake {
+        fn wake(self: Arc<Self>) {
+            panic!("boom in a waker");
+        }
+    }
+
+    block_on(async {
+        // 1. A detached task whose output panics when dropped.
+        drop(spawn(async { PanicsOnDrop }));
+        // 2. A detached task that panics with a payload that panics when dropped.
+        drop(spawn(async {
+            std::panic::panic_any(PayloadPanicsOnDrop);
+        }));
+        // 3. A JoinHandle polled by hand with a waker that panics in `wake`.
+        let mut handle = spawn(async { yield_now().await });
+        let waker = std::task::Waker::from(Arc::new(PanicsOnWake));
+        let mut cx = Context::from_waker(&waker);
+        assert!(std::pin::Pin::new(&mut handle).poll(&mut cx).is_pending());
+        // 4. A timer polled by hand with that waker: the reactor wakes it.
+        let mut sleep = Box::pin(runtime::time::sleep(Duration::from_millis(1)));
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        // Meanwhile ordinary tasks go on, through all of it.
+        let mut sum = 0;
+        for i in 0..10 {
+            sum += spawn(async move {
+                runtime::time::sleep(Duration::from_millis(2)).await;
+                i
+            })
+            .await
+            .unwrap();
+        }
+        assert!(handle.is_finished());
+        drop(handle);
+        println!("survived with {sum}");
+    });
+    // Another loop on this thread still works.
+    assert_eq!(block_on(async { spawn(async { 7 }).await.unwrap() }), 7);
+    println!("and a new loop runs");
+}
+
+#[test]
+fn panics_in_drops_and_wakers_are_contained_and_reported() {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "scenario_contained",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("LOOPLET_SCENARIO", "contained")
+    .env_remove("LOOPLET_TRACE");
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the loop died:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("survived with 45"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("and a new loop runs"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("boom in an output's drop"), "{stderr}");
+    assert!(stderr.contains("JoinHandle"), "{stderr}");
+    assert!(stderr.contains("boom in a waker"), "{stderr}");
+    assert!(stderr.contains("the loop goes on"), "{stderr}");
+}
+
+#[test]
+fn a_timer_centuries_away_is_not_described_as_days_away() {
+    block_on(async {
+        let far = spawn(runtime::time::sleep(Duration::from_secs(
+            585 * 365 * 24 * 3600,
+        )));
+        yield_now().await;
+        let list = tasks();
+        let text = list
+            .iter()
+            .find_map(|t| t.waiting_on().map(str::to_string))
+            .expect("the sleeper waits on its timer");
+        assert!(text.contains("more than"), "{text}");
+        far.abort();
+    });
 }

@@ -389,3 +389,168 @@ fn an_accept_loop_out_of_descriptors_keeps_serving() {
         "the accept loop spun: {errors} failed accepts"
     );
 }
+
+// Several waiters on one socket. A `&self` method can be awaited by many
+// tasks at once; each must be woken, none may hang (each test runs under a
+// deadline).
+
+#[test]
+fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let listener = std::rc::Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            let acceptors: Vec<_> = (0..2)
+                .map(|_| {
+                    let listener = listener.clone();
+                    runtime::spawn(async move { listener.accept().await.map(|(_, peer)| peer) })
+                })
+                .collect();
+            runtime::yield_now().await; // both are waiting in accept now
+            let _a = TcpStream::connect(addr).await.unwrap();
+            let _b = TcpStream::connect(addr).await.unwrap();
+            for acceptor in acceptors {
+                acceptor.await.unwrap().unwrap();
+            }
+        })
+    });
+}
+
+#[test]
+fn gather_of_two_accepts_on_one_listener_finishes() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let clients = runtime::spawn(async move {
+                let a = TcpStream::connect(addr).await.unwrap();
+                let b = TcpStream::connect(addr).await.unwrap();
+                (a, b)
+            });
+            let (a, b) = runtime::gather!(listener.accept(), listener.accept()).await;
+            a.unwrap();
+            b.unwrap();
+            clients.await.unwrap();
+        })
+    });
+}
+
+#[test]
+fn many_tasks_receiving_on_one_udp_socket_each_get_a_datagram() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let socket = std::rc::Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            let addr = socket.local_addr().unwrap();
+            let receivers: Vec<_> = (0..8)
+                .map(|_| {
+                    let socket = socket.clone();
+                    runtime::spawn(async move {
+                        let mut buf = [0; 8];
+                        let (n, _) = socket.recv_from(&mut buf).await.unwrap();
+                        buf[0..n].to_vec()
+                    })
+                })
+                .collect();
+            runtime::yield_now().await;
+            // Several tasks sending on one socket too.
+            let sender = std::rc::Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            let sends = (0..8u8).map(|i| {
+                let sender = sender.clone();
+                async move { sender.send_to(&[i], addr).await.unwrap() }
+            });
+            runtime::gather(sends).await;
+            let mut got: Vec<u8> = Vec::new();
+            for receiver in receivers {
+                got.extend(receiver.await.unwrap());
+            }
+            got.sort();
+            assert_eq!(got, (0..8).collect::<Vec<u8>>());
+        })
+    });
+}
+
+#[test]
+fn a_reader_and_a_writer_on_one_stream_are_both_served() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = runtime::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+            let (server, _) = listener.accept().await.unwrap();
+            let client = client.await.unwrap();
+            // One task reads from the stream while another writes to it:
+            // 1 MiB each way, more than the socket buffers hold, so both
+            // sides wait for readiness many times, at the same time.
+            let (mut read_half, mut write_half) = futures_util::io::AsyncReadExt::split(server);
+            let reader = runtime::spawn(async move {
+                let mut buf = vec![0; 1 << 20];
+                futures_util::io::AsyncReadExt::read_exact(&mut read_half, &mut buf)
+                    .await
+                    .unwrap();
+                buf.iter().all(|&b| b == 7)
+            });
+            let writer = runtime::spawn(async move {
+                let data = vec![9; 1 << 20];
+                futures_util::io::AsyncWriteExt::write_all(&mut write_half, &data)
+                    .await
+                    .unwrap();
+            });
+            // The client writes 1 MiB of 7s and reads 1 MiB of 9s.
+            let mut client = client;
+            let to_server = vec![7u8; 1 << 20];
+            let mut from_server = vec![0u8; 1 << 20];
+            let (mut c_read, mut c_write) = futures_util::io::AsyncReadExt::split(&mut client);
+            let (w, r) = runtime::gather!(
+                futures_util::io::AsyncWriteExt::write_all(&mut c_write, &to_server),
+                futures_util::io::AsyncReadExt::read_exact(&mut c_read, &mut from_server),
+            )
+            .await;
+            w.unwrap();
+            r.unwrap();
+            assert!(from_server.iter().all(|&b| b == 9));
+            assert!(reader.await.unwrap());
+            writer.await.unwrap();
+        })
+    });
+}
+
+#[test]
+fn a_storm_of_cancelled_accepts_leaves_the_listener_working() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let listener = std::rc::Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            // One patient acceptor waits the whole time...
+            let patient = runtime::spawn({
+                let listener = listener.clone();
+                async move { listener.accept().await.map(|_| ()) }
+            });
+            runtime::yield_now().await;
+            // ...while 20,000 others give up at once.
+            for _ in 0..20_000 {
+                let r = runtime::time::timeout(Duration::ZERO, listener.accept()).await;
+                assert!(r.is_err());
+            }
+            let _conn = TcpStream::connect(addr).await.unwrap();
+            patient.await.unwrap().unwrap();
+        })
+    });
+}
+
+#[test]
+fn reading_into_an_empty_buffer_is_ok_0_at_once() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            let (_idle_server, _) = listener.accept().await.unwrap();
+            // The peer sends nothing; an empty read must not wait for it.
+            let n = runtime::time::timeout(Duration::from_secs(5), client.read(&mut []))
+                .await
+                .expect("read(&mut []) waited");
+            assert_eq!(n.unwrap(), 0);
+            assert_eq!(client.write(&[]).await.unwrap(), 0);
+        })
+    });
+}

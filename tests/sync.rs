@@ -394,3 +394,314 @@ fn a_pinned_get_is_cancel_safe_inside_gather() {
         assert_eq!(get.as_mut().await, 5);
     });
 }
+
+/// Live wait-list entries of a primitive, read from its `Debug` line
+/// (`waiters: N`, or `getters`/`putters` for a queue).
+fn entries(debug: &str, field: &str) -> usize {
+    debug
+        .split(&format!("{field}: "))
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {debug}"))
+}
+
+#[test]
+fn cancelled_waits_behind_a_live_waiter_leave_no_entries() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let event = Event::new();
+            let sem = Semaphore::new(0);
+            let queue: Queue<u32> = Queue::new(1);
+            // One patient waiter in front of each list.
+            let patient_wait = spawn({
+                let event = event.clone();
+                async move { event.wait().await }
+            });
+            let patient_acquire = spawn({
+                let sem = sem.clone();
+                async move { drop(sem.acquire().await) }
+            });
+            let patient_get = spawn({
+                let queue = queue.clone();
+                async move { queue.get().await }
+            });
+            yield_now().await;
+            for _ in 0..50_000 {
+                assert!(timeout(Duration::ZERO, event.wait()).await.is_err());
+                assert!(timeout(Duration::ZERO, sem.acquire()).await.is_err());
+                assert!(timeout(Duration::ZERO, queue.get()).await.is_err());
+            }
+            assert_eq!(entries(&format!("{event:?}"), "waiters"), 1);
+            assert_eq!(entries(&format!("{sem:?}"), "waiters"), 1);
+            assert_eq!(entries(&format!("{queue:?}"), "getters"), 1);
+            // And a full queue's putters.
+            queue.try_put(1).unwrap(); // handed to the patient getter
+            assert_eq!(patient_get.await.unwrap(), 1);
+            queue.try_put(2).unwrap();
+            for i in 0..50_000 {
+                assert!(timeout(Duration::ZERO, queue.put(i)).await.is_err());
+            }
+            assert_eq!(entries(&format!("{queue:?}"), "putters"), 0);
+            event.set();
+            patient_wait.await.unwrap();
+            assert_eq!(entries(&format!("{event:?}"), "waiters"), 0);
+            patient_acquire.abort();
+            let _ = patient_acquire.await;
+            assert_eq!(entries(&format!("{sem:?}"), "waiters"), 0);
+        })
+    });
+}
+
+/// The child half of `a_storm_of_cancelled_waits_returns_memory_to_baseline`.
+#[test]
+fn child_cancelled_wait_storm() {
+    let Some(kind) = std::env::var_os("LOOPLET_STORM_CHILD") else {
+        return;
+    };
+    let kind = kind.into_string().unwrap();
+    block_on(async {
+        let event = Event::new();
+        let sem = Semaphore::new(0);
+        let queue: Queue<u32> = Queue::new(0);
+        let _patients = (
+            spawn({
+                let event = event.clone();
+                async move { event.wait().await }
+            }),
+            spawn({
+                let sem = sem.clone();
+                async move { drop(sem.acquire().await) }
+            }),
+            spawn({
+                let queue = queue.clone();
+                async move { queue.get().await }
+            }),
+        );
+        yield_now().await;
+        let storm = |n: u32| {
+            let (event, sem, queue, kind) = (&event, &sem, &queue, kind.as_str());
+            async move {
+                for _ in 0..n {
+                    let cancelled = match kind {
+                        "event" => timeout(Duration::ZERO, event.wait()).await.is_err(),
+                        "semaphore" => timeout(Duration::ZERO, sem.acquire()).await.is_err(),
+                        _ => timeout(Duration::ZERO, queue.get()).await.is_err(),
+                    };
+                    assert!(cancelled);
+                }
+            }
+        };
+        storm(100_000).await; // warm up: the allocator's pools, the timer tree
+        let before = examples_rss();
+        storm(1_000_000).await;
+        let after = examples_rss();
+        println!("rss before {before} after {after}");
+    });
+}
+
+/// This process's resident memory in bytes, from /proc.
+fn examples_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = status.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_storm_of_cancelled_waits_returns_memory_to_baseline() {
+    for kind in ["event", "semaphore", "queue"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_cancelled_wait_storm", "--nocapture"])
+            .env("LOOPLET_STORM_CHILD", kind)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{kind}: {stdout}");
+        let numbers: Vec<u64> = stdout
+            .split("rss before ")
+            .nth(1)
+            .expect("the child reports its memory")
+            .split(" after ")
+            .map(|s| s.split_whitespace().next().unwrap().parse().unwrap())
+            .collect();
+        let grew = numbers[1].saturating_sub(numbers[0]);
+        // A leak of 16 bytes per cancelled wait would be 16 MB here.
+        assert!(
+            grew < 4 << 20,
+            "{kind}: 1,000,000 cancelled waits grew memory by {grew} bytes"
+        );
+    }
+}
+
+#[test]
+fn a_queue_never_holds_more_than_maxsize_and_loses_nothing() {
+    block_on(async {
+        let queue = Queue::new(1);
+        let getter = spawn({
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        yield_now().await; // the getter waits
+        queue.try_put("A").unwrap(); // handed to the getter
+        assert_eq!(queue.len(), 1, "A counts until the getter takes it");
+        assert_eq!(queue.try_put("B"), Err("B"), "no room: A takes it");
+        getter.abort(); // the getter never ran: A comes back
+        assert!(getter.await.unwrap_err().is_cancelled());
+        assert_eq!(queue.len(), 1);
+        assert_eq!(queue.try_get(), Some("A"));
+        assert_eq!(queue.try_get(), None);
+    });
+}
+
+#[test]
+fn a_cancelled_put_drops_its_item_outside_the_queues_borrow() {
+    /// An item whose `Drop` uses the queue it was meant for.
+    struct Touches(Queue<Touches>, Rc<Cell<u32>>);
+    impl Drop for Touches {
+        fn drop(&mut self) {
+            self.1.set(self.1.get() + 1);
+            // Panicked with "already mutably borrowed" before.
+            let _ = (self.0.len(), self.0.is_empty());
+        }
+    }
+    block_on(async {
+        let dropped = Rc::new(Cell::new(0));
+        let queue = Queue::new(1);
+        queue
+            .try_put(Touches(queue.clone(), dropped.clone()))
+            .ok()
+            .unwrap();
+        let mut put = Box::pin(queue.put(Touches(queue.clone(), dropped.clone())));
+        assert!(
+            !poll_once(&mut put).await,
+            "the queue is full: the put waits"
+        );
+        drop(put); // cancelled: its item is dropped, and touches the queue
+        assert_eq!(dropped.get(), 1);
+        // The one in the queue is still there, and so is the queue.
+        assert_eq!(queue.len(), 1);
+        drop(queue.try_get());
+    });
+}
+
+thread_local! {
+    /// The primitives the waker of the next test looks at when woken.
+    static PEEKED: RefCell<Option<(Event, Semaphore, Queue<u8>)>> = const { RefCell::new(None) };
+    static PEEKS: Cell<u32> = const { Cell::new(0) };
+}
+
+#[test]
+fn a_waker_that_uses_the_primitive_is_woken_outside_its_borrow() {
+    use std::sync::Arc;
+    use std::task::{Context, Wake};
+    /// A waker whose `wake` reads the primitives it waited on, as a user's
+    /// own executor or combinator might.
+    struct Peek;
+    impl Wake for Peek {
+        fn wake(self: Arc<Self>) {
+            PEEKED.with(|p| {
+                let p = p.borrow();
+                let (event, sem, queue) = p.as_ref().unwrap();
+                // Each panicked "already mutably borrowed" before.
+                let _ = (event.is_set(), sem.available_permits(), queue.len());
+            });
+            PEEKS.with(|n| n.set(n.get() + 1));
+        }
+    }
+    block_on(async {
+        let (event, sem, queue) = (Event::new(), Semaphore::new(1), Queue::new(0));
+        let held = sem.try_acquire().unwrap();
+        PEEKED.with(|p| *p.borrow_mut() = Some((event.clone(), sem.clone(), queue.clone())));
+        let waker = std::task::Waker::from(Arc::new(Peek));
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = pin!(event.wait());
+        let mut acquire = pin!(sem.acquire());
+        let mut get = pin!(queue.get());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        assert!(acquire.as_mut().poll(&mut cx).is_pending());
+        assert!(get.as_mut().poll(&mut cx).is_pending());
+        event.set();
+        queue.try_put(5).unwrap();
+        drop(held); // the permit goes to the waiting acquire
+        assert_eq!(
+            PEEKS.with(Cell::get),
+            3,
+            "every waker ran, finding nothing borrowed"
+        );
+        assert_eq!(get.as_mut().poll(&mut cx), Poll::Ready(5));
+        assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(()));
+        assert!(acquire.as_mut().poll(&mut cx).is_ready());
+        PEEKED.with(|p| p.borrow_mut().take());
+    });
+}
+
+#[test]
+fn a_storm_of_cancelled_puts_and_gets_loses_and_doubles_nothing() {
+    /// An item that counts its own drops.
+    struct Item(u32, Rc<Cell<u32>>);
+    impl Drop for Item {
+        fn drop(&mut self) {
+            self.1.set(self.1.get() + 1);
+        }
+    }
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let drops = Rc::new(Cell::new(0));
+            let made = Rc::new(Cell::new(0));
+            let received = Rc::new(RefCell::new(Vec::new()));
+            let queue = Queue::new(4);
+            let sem = Semaphore::new(2);
+            let mut seed = 0x9e37_79b9u32;
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                seed
+            };
+            let mut tasks = Vec::new();
+            for i in 0..2_000u32 {
+                let (queue, sem, drops, made, received) = (
+                    queue.clone(),
+                    sem.clone(),
+                    drops.clone(),
+                    made.clone(),
+                    received.clone(),
+                );
+                let patience = Duration::from_micros(u64::from(next() % 300));
+                tasks.push(spawn(async move {
+                    if i % 2 == 0 {
+                        let item = Item(i, drops);
+                        made.set(made.get() + 1);
+                        let _ = timeout(patience, queue.put(item)).await;
+                    } else if let Ok(item) = timeout(patience, queue.get()).await {
+                        let _permit = sem.acquire().await;
+                        received.borrow_mut().push(item.0);
+                    }
+                }));
+            }
+            // Abort a random third of them, wherever they are.
+            for task in &tasks {
+                if next() % 3 == 0 {
+                    task.abort();
+                }
+            }
+            for task in tasks {
+                let _ = task.await;
+            }
+            let left = std::iter::from_fn(|| queue.try_get()).count() as u32;
+            let got = received.borrow().len() as u32;
+            let mut seen = received.borrow().clone();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen.len() as u32, got, "no item was delivered twice");
+            // Every item made was dropped exactly once: delivered, left in
+            // the queue, or dropped with its cancelled put.
+            assert!(made.get() > 100, "the storm made items");
+            assert_eq!(drops.get(), made.get(), "{got} received, {left} left");
+            assert_eq!(sem.available_permits(), 2, "every permit came back");
+            assert_eq!(entries(&format!("{queue:?}"), "getters"), 0);
+            assert_eq!(entries(&format!("{queue:?}"), "putters"), 0);
+        })
+    });
+}

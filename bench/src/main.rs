@@ -436,7 +436,7 @@ fn main() {
             .expect("--only needs a word, such as ping-pong or echo")
             .clone()
     });
-    let only = |name: &str| filter.as_deref().map_or(true, |f| name.contains(f));
+    let only = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let sizes = if quick { Sizes::quick() } else { Sizes::full() };
     let start = std::time::Instant::now();
     let mut rows = in_process_rows(&sizes, &only);

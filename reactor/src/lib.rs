@@ -10,14 +10,21 @@
 //!
 //! - one [`mio::Poll`] (epoll on Linux, kqueue on macOS and the BSDs),
 //! - an [`Interrupter`], a handle another thread uses to wake a blocked poll,
-//! - the [`Registrations`] of sockets: readiness bits and the wakers waiting
-//!   to read or write each one,
+//! - the [`Registrations`] of sockets: readiness bits and the lists of
+//!   wakers waiting to read or write each one,
 //! - the [`Timers`] store, whose nearest deadline bounds the poll's timeout,
-//! - [`Reactor::turn`], which waits for events, wakes the sockets' wakers,
-//!   then fires expired timers.
+//! - [`Reactor::turn`], which waits for events and gathers the wakers of
+//!   the sockets that became ready and of the timers that expired,
+//! - [`wait_list`]: the lists of waiters, shared with the runtime's `sync`
+//!   types.
+//!
+//! The reactor never wakes a waker itself: `turn` hands the wakers to its
+//! caller, which wakes them once the reactor is no longer borrowed, since
+//! a waker may run any code (even code that reaches for the reactor).
 
 use std::io;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use mio::event::Source;
@@ -25,10 +32,11 @@ use mio::{Events, Poll, Token};
 
 mod registrations;
 mod timers;
+pub mod wait_list;
 mod waking;
 pub use registrations::{Direction, IoKey, Registrations};
 pub use timers::{deadline_after, TimerKey, Timers};
-pub use waking::{waking_for, WakeSource};
+pub use waking::{waking_as, waking_for, WakeSource};
 
 /// The token of the cross-thread [`Interrupter`]. Registrations use tokens
 /// below it (see `registrations.rs`), so it never collides with a socket's.
@@ -60,6 +68,9 @@ pub struct Turn {
     pub io_events: usize,
     /// Timers that expired and were woken.
     pub timers_fired: usize,
+    /// How many of the wakers `turn` gathered came from sockets; they come
+    /// first, the timers' after them.
+    pub socket_wakers: usize,
 }
 
 impl Reactor {
@@ -108,8 +119,10 @@ impl Reactor {
     /// Waits until the OS reports an event, another thread calls
     /// [`Interrupter::interrupt`], the nearest timer is due, or `timeout`
     /// passes (`None`: no limit, `Some(Duration::ZERO)`: just look, never
-    /// sleep). Then wakes every timer whose deadline has passed.
-    pub fn turn(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
+    /// sleep). Adds to `woken` the wakers of the sockets that became ready,
+    /// then those of every timer whose deadline has passed: the caller
+    /// wakes them, after it stops borrowing the reactor.
+    pub fn turn(&mut self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> io::Result<Turn> {
         // The nearest deadline bounds the sleep: this is how timers work.
         let timeout = self.timers.poll_timeout(Instant::now(), timeout);
         let mut turn = Turn {
@@ -133,13 +146,13 @@ impl Reactor {
                 turn.interrupted = true;
                 continue;
             }
-            // A socket: remember its readiness, wake its reader or writer.
-            if waking::during(WakeSource::Socket, || self.registrations.dispatch(event)) {
+            // A socket: remember its readiness, take its readers or writers.
+            if self.registrations.dispatch(event, woken) {
                 turn.io_events += 1;
             }
         }
-        let now = Instant::now();
-        turn.timers_fired = waking::during(WakeSource::Timer, || self.timers.fire_expired(now));
+        turn.socket_wakers = woken.len();
+        turn.timers_fired = self.timers.fire_expired(Instant::now(), woken);
         Ok(turn)
     }
     // ANCHOR_END: turn
@@ -177,7 +190,7 @@ mod tests {
     #[test]
     fn zero_timeout_returns_at_once() {
         let mut reactor = Reactor::new().unwrap();
-        let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
+        let turn = reactor.turn(Some(Duration::ZERO), &mut Vec::new()).unwrap();
         assert_eq!(turn.events, 0);
         assert!(!turn.interrupted);
     }
@@ -186,7 +199,9 @@ mod tests {
     fn interrupt_before_turn_is_not_lost() {
         let mut reactor = Reactor::new().unwrap();
         reactor.interrupter().interrupt();
-        let turn = reactor.turn(Some(Duration::from_secs(10))).unwrap();
+        let turn = reactor
+            .turn(Some(Duration::from_secs(10)), &mut Vec::new())
+            .unwrap();
         assert!(turn.interrupted);
     }
 
@@ -199,7 +214,9 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             interrupter.interrupt();
         });
-        let turn = reactor.turn(Some(Duration::from_secs(10))).unwrap();
+        let turn = reactor
+            .turn(Some(Duration::from_secs(10)), &mut Vec::new())
+            .unwrap();
         assert!(turn.interrupted);
         assert!(start.elapsed() < Duration::from_secs(5));
         t.join().unwrap();

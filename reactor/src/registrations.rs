@@ -11,8 +11,13 @@
 //!   `WouldBlock` (see "Edge-triggered" below), and two **closed bits**
 //!   (the peer closed its side, or the socket failed) that are never
 //!   cleared, because a closed socket stays closed;
-//! - **a reader and a writer waker**, the tasks waiting for each direction.
-//!   Two slots, so one task can read while another writes the same socket.
+//! - **a list of readers and a list of writers**, the tasks waiting for
+//!   each direction (see `wait_list.rs`). Lists, not slots: two tasks may
+//!   wait to accept on one listener, or to receive on one UDP socket, and a
+//!   second waiter must never overwrite the first. When the OS reports a
+//!   direction ready, *every* waiter of that direction is woken; each tries
+//!   its operation, and those that find nothing left (`WouldBlock`) wait
+//!   again. One task can read while another writes the same socket.
 //!
 //! The entries live in a `slab` (a `Vec` with a free list): registering is
 //! O(1) and an entry's index is the mio `Token` the OS gives back with each
@@ -47,11 +52,13 @@
 //! next turn sets the bit again.
 
 use std::io;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 
 use mio::event::{Event, Source};
 use mio::{Interest, Registry, Token};
 use slab::Slab;
+
+use crate::wait_list::{List, WaiterKey, Waiters};
 
 /// Which way a task waits on a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +130,17 @@ struct Entry {
     generation: u32,
     /// READABLE, WRITABLE and the two CLOSED bits; see the module docs.
     readiness: u8,
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readers: List,
+    writers: List,
+}
+
+impl Entry {
+    fn waiting(&mut self, direction: Direction) -> &mut List {
+        match direction {
+            Direction::Read => &mut self.readers,
+            Direction::Write => &mut self.writers,
+        }
+    }
 }
 
 /// Every socket one loop watches.
@@ -134,6 +150,8 @@ pub struct Registrations {
     /// The generation of each slab index ever used, so a reused slot gets a
     /// new one. Indexed like `entries`; only grows, by one word per slot.
     generations: Vec<u32>,
+    /// The nodes of every entry's reader and writer lists.
+    waiters: Waiters<()>,
 }
 
 impl Registrations {
@@ -159,17 +177,24 @@ impl Registrations {
         entry.insert(Entry {
             generation,
             readiness: READABLE | WRITABLE,
-            reader: None,
-            writer: None,
+            readers: List::new(),
+            writers: List::new(),
         });
         Ok(key)
     }
 
-    /// Removes `source` from the poller and frees its entry. Any waker still
-    /// stored is dropped, not woken: the socket's owner is going away.
+    /// Removes `source` from the poller and frees its entry. The waiters
+    /// borrow the socket, so they are gone by now; a node left over (from a
+    /// future that was leaked with `mem::forget`) is freed, not woken.
     pub fn deregister(&mut self, registry: &Registry, source: &mut impl Source, key: IoKey) {
         if self.get(key).is_some() {
-            self.entries.remove(key.index);
+            let mut entry = self.entries.remove(key.index);
+            for list in [&mut entry.readers, &mut entry.writers] {
+                while let Some((waiter, _waker)) = self.waiters.take_front(list) {
+                    self.waiters.remove(list, waiter);
+                }
+            }
+            self.waiters.shrink();
         }
         // This fails only if the socket was never registered or is already
         // closed; either way the OS is no longer watching it.
@@ -178,30 +203,56 @@ impl Registrations {
     // ANCHOR_END: register
 
     // ANCHOR: poll_ready
-    /// Is the socket ready in `direction`? If not, stores the task's waker
-    /// so the next event in that direction wakes it.
+    /// Is the socket ready in `direction`? If so, the caller's waiter (if it
+    /// had one) leaves the list and the answer is `Ready`. If not, the
+    /// caller joins the list (or refreshes its waker there) and the answer
+    /// is `Pending`. `waiter` is the caller's place, kept in its future.
+    ///
+    /// The second half of the answer is a waker this call took out of the
+    /// list (an old one, replaced): drop it after releasing the reactor.
     pub fn poll_ready(
         &mut self,
         key: IoKey,
         direction: Direction,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
-        let Some(entry) = self.get_mut(key) else {
+        waiter: &mut Option<WaiterKey>,
+        waker: &Waker,
+    ) -> (Poll<()>, Option<Waker>) {
+        let Some((entry, waiters)) = self.entry_and_waiters(key) else {
             // Deregistered: let the operation run and report the error.
-            return Poll::Ready(());
+            return (Poll::Ready(()), None);
         };
-        if entry.readiness & direction.go_bits() != 0 {
-            return Poll::Ready(());
+        let ready = entry.readiness & direction.go_bits() != 0;
+        let list = entry.waiting(direction);
+        if ready {
+            let old = waiter.take().and_then(|w| waiters.remove(list, w));
+            return (Poll::Ready(()), old.and_then(|removed| removed.waker));
         }
-        let slot = match direction {
-            Direction::Read => &mut entry.reader,
-            Direction::Write => &mut entry.writer,
+        // Not ready: wait in the list. A waiter that was woken but found
+        // nothing (another waiter took it) joins again at the back.
+        let old = match *waiter {
+            Some(w) if waiters.is_waiting(w) => waiters.update_waker(w, waker),
+            stale => {
+                let old = stale.and_then(|w| waiters.remove(list, w));
+                *waiter = Some(waiters.push_back(list, waker.clone(), ()));
+                old.and_then(|removed| removed.waker)
+            }
         };
-        match slot {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        (Poll::Pending, old)
+    }
+
+    /// A waiting future is done or dropped: frees its place in the list at
+    /// once. Gives back the stored waker, to drop after releasing the
+    /// reactor. Nothing is passed on: a readiness event wakes every waiter,
+    /// so no other waiter depends on this one.
+    pub fn leave(
+        &mut self,
+        key: IoKey,
+        direction: Direction,
+        waiter: &mut Option<WaiterKey>,
+    ) -> Option<Waker> {
+        let w = waiter.take()?;
+        let (entry, waiters) = self.entry_and_waiters(key)?;
+        waiters.remove(entry.waiting(direction), w)?.waker
     }
 
     /// Forgets that the socket was ready in `direction`, because an
@@ -212,11 +263,14 @@ impl Registrations {
         }
     }
 
-    /// Records an event from the OS and wakes whoever waits for it. An event
-    /// for a slot that was freed or reused since is dropped. Returns true if
-    /// the event was for a live registration.
-    pub fn dispatch(&mut self, event: &Event) -> bool {
-        let Some(entry) = self.get_mut(IoKey::from_token(event.token())) else {
+    /// Records an event from the OS and takes every waiter it lets go
+    /// ahead out of its list, adding their wakers to `woken`: the caller
+    /// wakes them once the reactor is no longer borrowed. An event for a slot
+    /// that was freed or reused since is dropped. Returns true if the event
+    /// was for a live registration.
+    pub fn dispatch(&mut self, event: &Event, woken: &mut Vec<Waker>) -> bool {
+        let Some((entry, waiters)) = self.entry_and_waiters(IoKey::from_token(event.token()))
+        else {
             return false;
         };
         // An error closes both sides: the next read or write returns it,
@@ -236,17 +290,21 @@ impl Registrations {
             new |= WRITE_CLOSED;
         }
         entry.readiness |= new;
-        if new & Direction::Read.go_bits() != 0 {
-            if let Some(waker) = entry.reader.take() {
-                waker.wake();
-            }
-        }
-        if new & Direction::Write.go_bits() != 0 {
-            if let Some(waker) = entry.writer.take() {
-                waker.wake();
+        for direction in [Direction::Read, Direction::Write] {
+            if new & direction.go_bits() != 0 {
+                let list = entry.waiting(direction);
+                while let Some((_, waker)) = waiters.take_front(list) {
+                    woken.push(waker);
+                }
             }
         }
         true
+    }
+
+    /// Waiter nodes alive across every socket: waiting, or woken and not
+    /// yet back. Tests read it to check that cancelled waits free theirs.
+    pub fn waiter_count(&self) -> usize {
+        self.waiters.len()
     }
     // ANCHOR_END: poll_ready
 
@@ -258,6 +316,15 @@ impl Registrations {
     /// True if no socket is registered.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The entry, and beside it the slab its lists live in.
+    fn entry_and_waiters(&mut self, key: IoKey) -> Option<(&mut Entry, &mut Waiters<()>)> {
+        let entry = self
+            .entries
+            .get_mut(key.index)
+            .filter(|entry| entry.generation == key.generation)?;
+        Some((entry, &mut self.waiters))
     }
 
     fn get(&self, key: IoKey) -> Option<&Entry> {
@@ -302,8 +369,37 @@ mod tests {
         // The old key no longer reaches the new socket's entry.
         regs.clear_ready(key_a, Direction::Read);
         let waker = futures_noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        assert!(regs.poll_ready(key_b, Direction::Read, &mut cx).is_ready());
+        let mut waiter = None;
+        let (ready, _) = regs.poll_ready(key_b, Direction::Read, &mut waiter, &waker);
+        assert!(ready.is_ready());
+    }
+
+    #[test]
+    fn every_waiter_of_a_direction_is_kept_and_a_leaver_frees_its_place() {
+        let poll = mio::Poll::new().unwrap();
+        let mut regs = Registrations::new();
+        let mut socket = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let key = regs.register(poll.registry(), &mut socket).unwrap();
+        regs.clear_ready(key, Direction::Read);
+        let waker = futures_noop_waker();
+        let (mut a, mut b) = (None, None);
+        assert!(regs
+            .poll_ready(key, Direction::Read, &mut a, &waker)
+            .0
+            .is_pending());
+        assert!(regs
+            .poll_ready(key, Direction::Read, &mut b, &waker)
+            .0
+            .is_pending());
+        assert_eq!(
+            regs.waiter_count(),
+            2,
+            "the second waiter did not replace the first"
+        );
+        regs.leave(key, Direction::Read, &mut b);
+        assert_eq!(regs.waiter_count(), 1);
+        regs.leave(key, Direction::Read, &mut a);
+        assert_eq!(regs.waiter_count(), 0);
     }
 
     fn futures_noop_waker() -> Waker {

@@ -57,23 +57,22 @@ impl Timers {
         key
     }
 
-    /// Replaces the waker of a pending timer (a future polled again may have
-    /// moved to another task). Returns false if the timer already fired.
-    pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        match self.pending.get_mut(&key) {
-            Some(stored) => {
-                if !stored.will_wake(waker) {
-                    stored.clone_from(waker);
-                }
-                true
-            }
-            None => false,
+    /// Gives a pending timer the waker of its future's latest poll (the
+    /// future may have moved to another task). `None` if the timer already
+    /// fired; otherwise `Some` of the waker it replaced, if any, for the
+    /// caller to drop once it stops borrowing the reactor.
+    pub fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> Option<Option<Waker>> {
+        let stored = self.pending.get_mut(&key)?;
+        if stored.will_wake(waker) {
+            return Some(None);
         }
+        Some(Some(std::mem::replace(stored, waker.clone())))
     }
 
-    /// Removes a timer that has not fired. O(log n).
-    pub fn cancel(&mut self, key: TimerKey) -> bool {
-        self.pending.remove(&key).is_some()
+    /// Removes a timer that has not fired, giving back its waker (to drop
+    /// outside the reactor's borrow). O(log n).
+    pub fn cancel(&mut self, key: TimerKey) -> Option<Waker> {
+        self.pending.remove(&key)
     }
 
     /// How long the loop may sleep before the nearest timer is due, capped
@@ -90,15 +89,16 @@ impl Timers {
         }
     }
 
-    /// Wakes and removes every timer whose deadline is at or before `now`,
-    /// earliest first. Returns how many fired.
-    pub fn fire_expired(&mut self, now: Instant) -> usize {
+    /// Removes every timer whose deadline is at or before `now`, earliest
+    /// first, adding its waker to `woken` for the caller to wake. Returns
+    /// how many fired.
+    pub fn fire_expired(&mut self, now: Instant, woken: &mut Vec<Waker>) -> usize {
         let mut fired = 0;
         while let Some(entry) = self.pending.first_entry() {
             if entry.key().deadline > now {
                 break;
             }
-            entry.remove().wake();
+            woken.push(entry.remove());
             fired += 1;
         }
         fired
@@ -153,11 +153,22 @@ mod tests {
             timers.poll_timeout(now, None),
             Some(Duration::from_millis(10))
         );
-        assert_eq!(timers.fire_expired(now + Duration::from_millis(5)), 0);
-        assert_eq!(timers.fire_expired(now + Duration::from_millis(10)), 1);
+        let mut woken = Vec::new();
+        assert_eq!(
+            timers.fire_expired(now + Duration::from_millis(5), &mut woken),
+            0
+        );
+        assert_eq!(
+            timers.fire_expired(now + Duration::from_millis(10), &mut woken),
+            1
+        );
+        woken.drain(..).for_each(Waker::wake);
         assert_eq!(early.0.load(Ordering::SeqCst), 1);
         assert_eq!(late.0.load(Ordering::SeqCst), 0);
-        assert_eq!(timers.fire_expired(now + Duration::from_secs(1)), 1);
+        assert_eq!(
+            timers.fire_expired(now + Duration::from_secs(1), &mut woken),
+            1
+        );
         assert!(timers.is_empty());
     }
 
@@ -169,8 +180,8 @@ mod tests {
         let a = timers.insert(now, w.clone());
         let b = timers.insert(now, w);
         assert_ne!(a, b);
-        assert!(timers.cancel(a));
-        assert!(!timers.cancel(a));
+        assert!(timers.cancel(a).is_some());
+        assert!(timers.cancel(a).is_none());
         assert_eq!(timers.len(), 1);
     }
 

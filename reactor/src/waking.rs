@@ -1,7 +1,8 @@
-//! What the reactor is waking wakers for, right now: a socket event or a
-//! timer. A thread-local the reactor sets around its dispatch, so that the
-//! runtime's trace can say *why* a task was woken without the reactor
-//! knowing anything about tasks.
+//! What the wakers being woken right now were waiting for: a socket event
+//! or a timer. A thread-local set around the waking of the wakers that
+//! [`Reactor::turn`](crate::Reactor::turn) gathered, so that the runtime's
+//! trace can say *why* a task was woken without the reactor knowing
+//! anything about tasks.
 
 use std::cell::Cell;
 
@@ -24,10 +25,15 @@ pub fn waking_for() -> Option<WakeSource> {
     WAKING.try_with(Cell::get).ok().flatten()
 }
 
-/// Runs `f` with [`waking_for`] saying `source`.
-pub(crate) fn during<R>(source: WakeSource, f: impl FnOnce() -> R) -> R {
-    let previous = WAKING.with(|w| w.replace(Some(source)));
-    let result = f();
-    WAKING.with(|w| w.set(previous));
-    result
+/// Runs `f` (which wakes wakers gathered by `turn`) with [`waking_for`]
+/// saying `source`, and restores what it said before, even if `f` panics.
+pub fn waking_as<R>(source: WakeSource, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<WakeSource>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = WAKING.try_with(|w| w.set(self.0));
+        }
+    }
+    let _restore = Restore(WAKING.with(|w| w.replace(Some(source))));
+    f()
 }

@@ -23,11 +23,13 @@ use std::io;
 use std::panic::Location;
 use std::pin::pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::blocking::Pool;
 use crate::builder::Builder;
+use crate::contain::contain;
+use crate::coop;
 use crate::debug::{self, trace, Polled, SlowPolls};
 use crate::inspect;
 use crate::join::JoinHandle;
@@ -64,6 +66,9 @@ pub(crate) struct Core {
     /// key here is stored in its header and freed when it completes.
     tasks: RefCell<TaskTable>,
     driver: RefCell<Driver>,
+    /// The wakers one turn of the reactor gathered, woken after the turn
+    /// (outside the `driver` borrow). Kept between turns for its capacity.
+    woken: Cell<Vec<Waker>>,
     /// Threads for `spawn_blocking`, shut down with the loop.
     blocking: Pool,
     /// Where the `block_on` running this loop was called, for the message
@@ -221,6 +226,7 @@ impl Runtime {
                 local: Rc::new(Local::new(shared)),
                 tasks: RefCell::new(TaskTable::default()),
                 driver: RefCell::new(driver),
+                woken: Cell::new(Vec::new()),
                 blocking,
                 running_since: Cell::new(None),
                 slow_polls: builder
@@ -252,7 +258,8 @@ impl Runtime {
             // 1. The main future, if it was woken.
             if core.local.take_main_wake() {
                 polls_since_io += 1;
-                if let Poll::Ready(output) = core.poll_main(|| future.as_mut().poll(&mut cx)) {
+                let poll = || coop::with_budget(|| future.as_mut().poll(&mut cx));
+                if let Poll::Ready(output) = core.poll_main(poll) {
                     return output;
                 }
             }
@@ -325,9 +332,14 @@ impl Core {
             if tracing {
                 trace!("poll {} ({})", describe(&task), task.header().wake_reason());
             }
+            // Each poll gets a fresh cooperative budget (see `coop.rs`).
             let done = match &self.slow_polls {
-                None => task.run(),
-                Some(slow) => slow.borrow_mut().timed(describe(&task), || task.run()),
+                None => coop::with_budget(|| task.run()),
+                Some(slow) => {
+                    let label = describe(&task);
+                    slow.borrow_mut()
+                        .timed(label, || coop::with_budget(|| task.run()))
+                }
             };
             if done {
                 // Completed: forget it. The table's reference is dropped
@@ -362,22 +374,29 @@ impl Core {
     /// following the sleep handshake in `queue.rs` unless the timeout is zero.
     fn park(&self, timeout: Option<Duration>) {
         let shared = self.local.shared();
+        let mut woken = self.woken.take();
         let mut driver = self.driver.borrow_mut();
         let turn = if timeout == Some(Duration::ZERO) {
             trace!("look at the OS without sleeping: {BUDGET} polls since the last look");
-            driver.park(timeout)
+            driver.park(timeout, &mut woken)
         } else if shared.prepare_park() {
             trace!("nothing to run: sleep in the OS poll");
-            let turn = driver.park(timeout);
+            let turn = driver.park(timeout, &mut woken);
             shared.finish_park();
             turn
         } else {
+            self.woken.set(woken);
             return; // a wake arrived while we were deciding to sleep
         };
+        drop(driver);
         match turn {
-            Ok(turn) => trace!("{}", debug::describe_turn(&turn)),
+            Ok(turn) => {
+                trace!("{}", debug::describe_turn(&turn));
+                wake_gathered(&mut woken, turn.socket_wakers);
+            }
             Err(e) => panic!("the event loop's poll failed and it cannot go on: {e}"),
         }
+        self.woken.set(woken);
     }
 
     /// Drops every task that is still pending, on this thread: the end of a
@@ -399,6 +418,38 @@ impl Core {
         self.blocking.shutdown();
     }
 }
+
+// ANCHOR: wake_gathered
+/// Wakes the wakers a turn of the reactor gathered, sockets' first, in the
+/// order the OS reported them. A waker is user code and may panic: the
+/// panic is reported, and the wakers after it are still woken.
+fn wake_gathered(woken: &mut Vec<Waker>, socket_wakers: usize) {
+    let mut next = 0;
+    while next < woken.len() {
+        contain("a waker woken by the reactor", || {
+            while next < woken.len() {
+                #[cfg(not(loom))]
+                let source = if next < socket_wakers {
+                    reactor::WakeSource::Socket
+                } else {
+                    reactor::WakeSource::Timer
+                };
+                // Take the waker out, leaving a no-op one, so a panic in it
+                // leaves the rest of the batch where the next round finds it.
+                let waker = std::mem::replace(&mut woken[next], Waker::noop().clone());
+                next += 1;
+                #[cfg(not(loom))]
+                reactor::waking_as(source, || waker.wake());
+                #[cfg(loom)]
+                waker.wake();
+            }
+        });
+    }
+    #[cfg(loom)]
+    let _ = socket_wakers;
+    woken.clear();
+}
+// ANCHOR_END: wake_gathered
 
 /// A weak handle to a loop, for futures that must reach their loop again
 /// later: a `Sleep` cancels its timer when dropped, perhaps after the loop

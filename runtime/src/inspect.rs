@@ -40,6 +40,9 @@ pub(crate) struct WaitRecord(u64);
 
 const KIND_SHIFT: u32 = 56;
 const PAYLOAD: u64 = (1 << KIND_SHIFT) - 1;
+/// A timer's payload for "further away than a payload can say" (about 2.3
+/// years past the epoch); `PAYLOAD` itself means "never".
+const FAR_AWAY: u64 = PAYLOAD - 1;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
@@ -74,8 +77,12 @@ impl WaitRecord {
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn timer(deadline: Option<Instant>) -> WaitRecord {
         // Nanoseconds since a process-wide epoch: 56 bits last 2 years.
+        // Later deadlines are clamped to FAR_AWAY, which reads "more than".
+        // (The u128 is clamped before it is narrowed: a plain `as u64` would
+        // wrap 585 years into 21 days.)
         let nanos = deadline.map_or(PAYLOAD, |d| {
-            (d.saturating_duration_since(epoch()).as_nanos() as u64).min(PAYLOAD - 1)
+            let nanos = d.saturating_duration_since(epoch()).as_nanos();
+            u64::try_from(nanos).map_or(FAR_AWAY, |n| n.min(FAR_AWAY))
         });
         WaitRecord::new(Kind::Timer, nanos)
     }
@@ -136,6 +143,11 @@ impl WaitRecord {
         Some(match self.kind() {
             Kind::None => return None,
             Kind::Timer if self.payload() == PAYLOAD => "a timer that never fires".into(),
+            Kind::Timer if self.payload() == FAR_AWAY => {
+                let limit = epoch() + Duration::from_nanos(FAR_AWAY);
+                let left = limit.saturating_duration_since(Instant::now());
+                format!("a timer that fires in more than {}", seconds(left))
+            }
             Kind::Timer => {
                 let due = epoch() + Duration::from_nanos(self.payload());
                 let now = Instant::now();

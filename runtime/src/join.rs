@@ -60,7 +60,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.task.poll_join(cx)
+        crate::coop::budgeted(cx, |cx| self.task.poll_join(cx))
     }
 }
 

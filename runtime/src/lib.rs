@@ -60,6 +60,8 @@
 
 mod blocking;
 mod builder;
+mod contain;
+mod coop;
 mod debug;
 mod executor;
 mod gather;

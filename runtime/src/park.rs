@@ -9,6 +9,7 @@
 //! is the same code in both builds.
 
 use std::io;
+use std::task::Waker;
 use std::time::Duration;
 
 #[cfg(not(loom))]
@@ -51,8 +52,13 @@ mod os {
             &mut self.reactor
         }
 
-        pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
-            self.reactor.turn(timeout)
+        /// Sleeps in the reactor; the wakers it gathers go to `woken`.
+        pub(crate) fn park(
+            &mut self,
+            timeout: Option<Duration>,
+            woken: &mut Vec<Waker>,
+        ) -> io::Result<Turn> {
+            self.reactor.turn(timeout, woken)
         }
     }
 
@@ -95,7 +101,12 @@ mod model {
         }
 
         /// loom has no clock: any timeout other than zero waits for a notify.
-        pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<Turn> {
+        /// No sockets or timers either, so nothing is added to `_woken`.
+        pub(crate) fn park(
+            &mut self,
+            timeout: Option<Duration>,
+            _woken: &mut Vec<Waker>,
+        ) -> io::Result<Turn> {
             let mut notified = lock(&self.0.notified);
             while !*notified && timeout != Some(Duration::ZERO) {
                 notified = self.0.condvar.wait(notified).unwrap();
@@ -107,6 +118,7 @@ mod model {
                 timeout,
                 io_events: 0,
                 timers_fired: 0,
+                socket_wakers: 0,
             })
         }
     }

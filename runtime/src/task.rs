@@ -61,6 +61,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
+use crate::contain::{contain, drop_contained, drop_payload};
 use crate::inspect::{self, WaitRecord};
 use crate::join::JoinError;
 use crate::queue::Shared;
@@ -355,26 +356,35 @@ impl<F: Future> TaskCell<F> {
     }
 
     /// Stores the task's result and tells whoever waits for it.
+    ///
+    /// Two kinds of user code run here on the loop's behalf, and a panic in
+    /// either is contained (see `contain.rs`): the `Drop` of an output that
+    /// nobody will take (a detached task's, or a panic payload's), and the
+    /// waker of whoever awaits the `JoinHandle`.
     fn finish(&self, result: Result<F::Output, JoinError>) {
         let keep = self.header.state.has_flag(JOIN_INTEREST);
-        if !keep {
-            if let Err(e) = &result {
-                report_unretrieved(&self.header, e);
-            }
+        let unwanted = if keep {
+            self.with_stage(|stage| *stage = Stage::Finished(result));
+            None
+        } else {
+            self.with_stage(|stage| *stage = Stage::Consumed);
+            Some(result)
+        };
+        self.header.state.complete();
+        if let Some(result) = unwanted {
+            drop_unwanted(&self.header, result); // its report names the task
         }
-        self.with_stage(|stage| {
-            *stage = if keep {
-                Stage::Finished(result)
-            } else {
-                Stage::Consumed
-            }
-        });
         if self.header.state.has_flag(NAMED) {
             inspect::forget_name(self.header.id);
         }
-        self.header.state.complete();
         if let Some(waker) = self.header.join_waker.take() {
-            waker.wake();
+            contain(
+                format_args!(
+                    "the waker awaiting the JoinHandle of {}",
+                    self.header.describe()
+                ),
+                || waker.wake(),
+            );
         }
     }
 }
@@ -478,16 +488,27 @@ fn wake_reason(shared: &Arc<Shared>) -> WakeReason {
 // ANCHOR_END: wake_reason
 
 // ANCHOR: unretrieved
-/// asyncio's "Task exception was never retrieved": a task panicked and no
-/// `JoinHandle` is left to take the panic. Said once, on stderr, when the
-/// result is dropped. A cancellation is not worth a message.
-fn report_unretrieved(header: &Header, error: &JoinError) {
-    if error.is_panic() {
-        let name = inspect::name_of(header.id).map_or_else(String::new, |n| format!(" {n:?}"));
-        eprintln!(
-            "looplet: task #{}{name} panicked and nobody awaited its JoinHandle: {error}",
-            header.id
-        );
+/// A task's result that nobody will take (its handle was dropped): a panic
+/// is reported, as asyncio's "Task exception was never retrieved" is, once,
+/// on stderr; a cancellation is not worth a message. Then the result is
+/// dropped, containing a panic in its `Drop` (an output's, or a payload's).
+fn drop_unwanted<T>(header: &Header, result: Result<T, JoinError>) {
+    match result {
+        Ok(output) => drop_contained(
+            format_args!("dropping the output of {}", header.describe()),
+            output,
+        ),
+        Err(error) => {
+            if error.is_panic() {
+                let name =
+                    inspect::name_of(header.id).map_or_else(String::new, |n| format!(" {n:?}"));
+                eprintln!(
+                    "looplet: task #{}{name} panicked and nobody awaited its JoinHandle: {error}",
+                    header.id
+                );
+                drop_payload(error.into_panic());
+            }
+        }
     }
 }
 // ANCHOR_END: unretrieved
@@ -553,9 +574,10 @@ impl<F: Future + 'static> Join<F::Output> for TaskCell<F> {
         self.header.state.set_flag(JOIN_INTEREST, false);
         self.header.join_waker.set(None);
         if self.header.state.is_complete() {
-            let unretrieved = self.with_stage(|stage| std::mem::replace(stage, Stage::Consumed));
-            if let Stage::Finished(Err(e)) = &unretrieved {
-                report_unretrieved(&self.header, e);
+            if let Stage::Finished(result) =
+                self.with_stage(|stage| std::mem::replace(stage, Stage::Consumed))
+            {
+                drop_unwanted(&self.header, result);
             }
         }
     }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 use reactor::{deadline_after, TimerKey};
 
+use crate::coop;
 use crate::executor::LoopHandle;
 use crate::inspect::{self, Recording, WaitRecord};
 
@@ -69,8 +70,16 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
-    // ANCHOR: sleep_poll
+    /// Spends from the task's cooperative budget like every leaf future
+    /// (see `coop.rs`), then [`Sleep::poll_sleep`].
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        coop::budgeted(cx, |cx| self.poll_sleep(cx))
+    }
+}
+
+impl Sleep {
+    // ANCHOR: sleep_poll
+    fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.deadline else {
             inspect::waiting_on(WaitRecord::timer(None));
             return Poll::Pending; // never: no timer, nobody will wake us
@@ -82,11 +91,14 @@ impl Future for Sleep {
         // Keep our timer's waker current, or make the timer on first poll
         // (or again if it fired early, which the OS's clock may allow).
         let waker = cx.waker();
-        let still_pending = match &self.timer {
-            Some((key, handle)) => handle
-                .with_reactor(|reactor| reactor.timers().set_waker(*key, waker))
-                .unwrap_or(false),
-            None => false,
+        let (still_pending, _replaced) = match &self.timer {
+            Some((key, handle)) => {
+                match handle.with_reactor(|reactor| reactor.timers().set_waker(*key, waker)) {
+                    Some(Some(replaced)) => (true, replaced), // dropped outside the reactor
+                    _ => (false, None),
+                }
+            }
+            None => (false, None),
         };
         if !still_pending {
             let handle = LoopHandle::current("runtime::time::sleep");
@@ -99,13 +111,12 @@ impl Future for Sleep {
         Poll::Pending
     }
     // ANCHOR_END: sleep_poll
-}
 
-impl Sleep {
     fn cancel_timer(&mut self) {
         if let Some((key, handle)) = self.timer.take() {
             // If the loop is already gone, so is its store: nothing to do.
-            handle.with_reactor(|reactor| reactor.timers().cancel(key));
+            // The waker comes back out, to be dropped outside the reactor.
+            let _waker = handle.with_reactor(|reactor| reactor.timers().cancel(key));
         }
     }
 }

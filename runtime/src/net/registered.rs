@@ -5,16 +5,29 @@
 //! [`Registered::poll_io`]:
 //!
 //! ```text
-//!   wait until the reactor says "ready"   (Pending, with our waker stored)
+//!   spend from the task's budget (or yield, if it is spent: coop.rs)
+//!   wait until the reactor says "ready"   (Pending, in the wait list)
 //!   try the operation
 //!     WouldBlock  -> the socket is drained: clear readiness, wait again
 //!     anything else (data, Ok(0), an error) -> that is the answer
 //! ```
 //!
+//! # Several waiters
+//!
+//! A method that takes `&self` (`accept`, `recv_from`, `send_to`) can be
+//! awaited by several tasks at once, so each call keeps its own place in
+//! the reactor's wait list for its direction: a [`Waiting`] guard, held in
+//! the call's future, which leaves the list when the future finishes or is
+//! dropped. The `poll_*` methods of `AsyncRead` and `AsyncWrite` have no
+//! future to keep a place in; they use one place per direction kept here
+//! (`polled`), as tokio's do: one reader and one writer at a time through
+//! that door.
+//!
 //! A socket belongs to the loop that was running when it was made: its
-//! entry lives in that loop's reactor. Dropping it deregisters it there,
-//! then closes it.
+//! entry lives in that loop's reactor. Dropping it frees its places in the
+//! wait lists, deregisters it there, then closes it.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -22,8 +35,10 @@ use std::os::fd::AsRawFd;
 use std::task::{ready, Context, Poll};
 
 use mio::event::Source;
+use reactor::wait_list::WaiterKey;
 use reactor::{Direction, IoKey};
 
+use crate::coop;
 use crate::executor::LoopHandle;
 use crate::inspect::{self, WaitRecord};
 
@@ -32,6 +47,9 @@ pub(crate) struct Registered<S: Source> {
     source: S,
     key: IoKey,
     handle: LoopHandle,
+    /// The wait-list places of the poll-style callers, by direction
+    /// (read, write). See the module docs.
+    polled: [Cell<Option<WaiterKey>>; 2],
 }
 
 impl<S: Source + AsRawFd> Registered<S> {
@@ -47,6 +65,7 @@ impl<S: Source + AsRawFd> Registered<S> {
             source,
             key,
             handle,
+            polled: [Cell::new(None), Cell::new(None)],
         })
     }
 
@@ -56,18 +75,22 @@ impl<S: Source + AsRawFd> Registered<S> {
     }
 
     /// Ready if the reactor last saw the socket ready in `direction`;
-    /// otherwise stores the task's waker and returns `Pending`.
+    /// otherwise puts the caller in the wait list (its place is `waiter`)
+    /// and returns `Pending`.
     pub(crate) fn poll_ready(
         &self,
         direction: Direction,
+        waiter: &mut Option<WaiterKey>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        match self
-            .handle
-            .with_reactor(|reactor| reactor.registrations().poll_ready(self.key, direction, cx))
-        {
-            Some(Poll::Ready(())) => Poll::Ready(Ok(())),
-            Some(Poll::Pending) => {
+        let answer = self.handle.with_reactor(|reactor| {
+            let registrations = reactor.registrations();
+            registrations.poll_ready(self.key, direction, waiter, cx.waker())
+        });
+        // A waker taken out of the list is dropped here, outside the reactor.
+        match answer {
+            Some((Poll::Ready(()), _old)) => Poll::Ready(Ok(())),
+            Some((Poll::Pending, _old)) => {
                 let write = direction == Direction::Write;
                 inspect::waiting_on(WaitRecord::socket(self.source.as_raw_fd(), write));
                 Poll::Pending
@@ -85,38 +108,121 @@ impl<S: Source + AsRawFd> Registered<S> {
 
     // ANCHOR: poll_io
     /// Runs `op` until it does not return `WouldBlock`, waiting for the
-    /// reactor in between.
+    /// reactor in between; `waiter` is the caller's place in the wait list.
     pub(crate) fn poll_io<R>(
         &self,
         direction: Direction,
+        waiter: &mut Option<WaiterKey>,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            ready!(self.poll_ready(direction, cx))?;
+        coop::budgeted(cx, |cx| loop {
+            ready!(self.poll_ready(direction, waiter, cx))?;
             match op(&self.source) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(direction),
                 result => return Poll::Ready(result),
             }
-        }
+        })
     }
     // ANCHOR_END: poll_io
 
-    /// [`Registered::poll_io`] as a future.
+    /// [`Registered::poll_io`] for the poll-style callers, in this
+    /// socket's own place for `direction`.
+    pub(crate) fn poll_io_polled<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let place = &self.polled[direction as usize];
+        let mut waiter = place.get();
+        let result = self.poll_io(direction, &mut waiter, cx, op);
+        place.set(waiter);
+        result
+    }
+
+    /// [`Registered::poll_ready`] in this socket's own place for `direction`.
+    pub(crate) fn poll_ready_polled(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        let place = &self.polled[direction as usize];
+        let mut waiter = place.get();
+        let result = self.poll_ready(direction, &mut waiter, cx);
+        place.set(waiter);
+        result
+    }
+
+    /// [`Registered::poll_io`] as a future with a place of its own in the
+    /// wait list, so any number of them can wait on one socket.
     pub(crate) async fn io<R>(
         &self,
         direction: Direction,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.poll_io(direction, cx, &mut op)).await
+        let mut waiting = self.waiting(direction);
+        poll_fn(|cx| waiting.poll_io(cx, &mut op)).await
+    }
+
+    /// A place of one's own in the wait list for `direction`, freed on drop.
+    pub(crate) fn waiting(&self, direction: Direction) -> Waiting<'_, S> {
+        Waiting {
+            io: self,
+            direction,
+            waiter: None,
+        }
+    }
+
+    /// Frees the place `waiter` in the wait list for `direction`.
+    fn leave(&self, direction: Direction, waiter: &mut Option<WaiterKey>) {
+        if waiter.is_some() {
+            let _old = self
+                .handle
+                .with_reactor(|reactor| reactor.registrations().leave(self.key, direction, waiter));
+        }
     }
 }
+
+// ANCHOR: waiting
+/// One caller's place in a socket's wait list. Dropping it (the future that
+/// holds it finished or was cancelled) frees the place at once.
+pub(crate) struct Waiting<'a, S: Source + AsRawFd> {
+    io: &'a Registered<S>,
+    direction: Direction,
+    waiter: Option<WaiterKey>,
+}
+
+impl<S: Source + AsRawFd> Waiting<'_, S> {
+    pub(crate) fn poll_io<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.io.poll_io(self.direction, &mut self.waiter, cx, op)
+    }
+}
+
+impl<S: Source + AsRawFd> Drop for Waiting<'_, S> {
+    fn drop(&mut self) {
+        self.io.leave(self.direction, &mut self.waiter);
+    }
+}
+// ANCHOR_END: waiting
 
 impl<S: Source> Drop for Registered<S> {
     fn drop(&mut self) {
         // If the loop is gone, so is its poller, and nothing watches us.
-        self.handle
-            .with_reactor(|reactor| reactor.deregister(&mut self.source, self.key));
+        let _old = self.handle.with_reactor(|reactor| {
+            let [mut read, mut write] = [self.polled[0].take(), self.polled[1].take()];
+            let registrations = reactor.registrations();
+            let old = [
+                registrations.leave(self.key, Direction::Read, &mut read),
+                registrations.leave(self.key, Direction::Write, &mut write),
+            ];
+            reactor.deregister(&mut self.source, self.key);
+            old
+        });
     }
 }
 

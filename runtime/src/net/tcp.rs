@@ -23,7 +23,7 @@ use std::task::{ready, Context, Poll};
 
 use reactor::Direction;
 
-use super::registered::Registered;
+use super::registered::{Registered, Waiting};
 use super::{first_that_works, with_context, ToSocketAddrs};
 
 /// A TCP server socket: asyncio's `start_server`, without the callback.
@@ -67,13 +67,13 @@ impl TcpListener {
     /// An error here is about one connection, or a passing shortage (for
     /// example "too many open files"): the listener still works. A server
     /// should log it, wait a little if it is a shortage, and accept again.
+    ///
+    /// Several tasks may wait in `accept` on one listener (shared through an
+    /// `Rc`, say): each waits in its own place, and each connection goes to
+    /// one of them. Cancel-safe: dropping the future loses no connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
-    }
-
-    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_io(Direction::Read, cx, |l| l.accept()))?;
-        Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer)))
+        let mut waiting = self.io.waiting(Direction::Read);
+        poll_fn(|cx| poll_accept(&mut waiting, cx)).await
     }
     // ANCHOR_END: accept
 
@@ -82,7 +82,9 @@ impl TcpListener {
     /// [`accept`](TcpListener::accept) would give, without the address; the
     /// stream never ends.
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
+        Incoming {
+            waiting: self.io.waiting(Direction::Read),
+        }
     }
 
     /// The address the listener is bound to (the real port, after port 0).
@@ -121,18 +123,33 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-/// The stream of [`TcpListener::incoming`].
-#[derive(Debug)]
+/// One `accept` on a listener, in the caller's own place in the wait list.
+fn poll_accept(
+    waiting: &mut Waiting<'_, mio::net::TcpListener>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+    let (stream, peer) = ready!(waiting.poll_io(cx, |l| l.accept()))?;
+    Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer)))
+}
+
+/// The stream of [`TcpListener::incoming`]. It keeps its place in the
+/// listener's wait list between items.
 pub struct Incoming<'a> {
-    listener: &'a TcpListener,
+    waiting: Waiting<'a, mio::net::TcpListener>,
 }
 
 impl futures_core::Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let accepted = ready!(self.listener.poll_accept(cx));
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let accepted = ready!(poll_accept(&mut self.waiting, cx));
         Poll::Ready(Some(accepted.map(|(stream, _)| stream)))
+    }
+}
+
+impl fmt::Debug for Incoming<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Incoming")
     }
 }
 
@@ -159,7 +176,7 @@ impl TcpStream {
         // The handshake is under way. Each time the socket turns writable,
         // ask it how the connect went: an error, connected, or not yet.
         poll_fn(|cx| loop {
-            ready!(stream.io.poll_ready(Direction::Write, cx))?;
+            ready!(stream.io.poll_ready_polled(Direction::Write, cx))?;
             if let Some(e) = stream.io.source().take_error()? {
                 return Poll::Ready(Err(e));
             }
@@ -191,6 +208,13 @@ impl TcpStream {
 
     /// Reads into `buf` and returns how many bytes came; `Ok(0)` means the
     /// peer closed its side (end of stream), or `buf` is empty.
+    ///
+    /// An empty `buf` gives `Ok(0)` at once, without waiting, as std's
+    /// `Read::read` does (tokio's waits for readiness first): a call that
+    /// can read nothing has nothing to wait for.
+    ///
+    /// Cancel-safe: if the future is dropped before it finishes, no byte
+    /// was read.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
     }
@@ -212,7 +236,8 @@ impl TcpStream {
         Ok(())
     }
 
-    /// Writes some of `buf` and returns how many bytes were taken.
+    /// Writes some of `buf` and returns how many bytes were taken. An empty
+    /// `buf` gives `Ok(0)` at once.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_write_bytes(cx, buf)).await
     }
@@ -251,7 +276,12 @@ impl TcpStream {
 
     // ANCHOR: poll_read
     fn poll_read_bytes(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let n = ready!(self.io.poll_io(Direction::Read, cx, |mut s| s.read(buf)))?;
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = ready!(self
+            .io
+            .poll_io_polled(Direction::Read, cx, |mut s| s.read(buf)))?;
         if n > 0 && n < buf.len() {
             // A short read emptied the kernel's buffer: skip the read that
             // would only say WouldBlock.
@@ -262,7 +292,12 @@ impl TcpStream {
     // ANCHOR_END: poll_read
 
     fn poll_write_bytes(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let n = ready!(self.io.poll_io(Direction::Write, cx, |mut s| s.write(buf)))?;
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = ready!(self
+            .io
+            .poll_io_polled(Direction::Write, cx, |mut s| s.write(buf)))?;
         if n > 0 && n < buf.len() {
             self.io.clear_ready(Direction::Write); // the send buffer is full
         }

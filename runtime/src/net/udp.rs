@@ -14,9 +14,11 @@ use super::{first_that_works, resolve, with_context, ToSocketAddrs};
 
 /// A UDP socket.
 ///
-/// Its methods take `&self`, so one task can send while another receives.
-/// Two tasks receiving at once on one socket is not supported: the reactor
-/// keeps one reader per socket, and the second would replace the first.
+/// Its methods take `&self`, so one task can send while another receives,
+/// and several tasks can receive (or send) on one socket at once: each
+/// waits in its own place, and each datagram goes to one of them.
+/// `recv_from` is cancel-safe: a future dropped before it finishes took no
+/// datagram.
 ///
 /// ```
 /// use runtime::net::UdpSocket;

@@ -3,6 +3,9 @@
 //! `set` raises the flag and wakes every waiter; `clear` lowers it. A task
 //! whose wait had begun when `set` was called finishes even if the flag is
 //! cleared again before it runs, as in asyncio: it was granted by `set`.
+//!
+//! `wait` is cancel-safe: a dropped wait leaves the list at once (tokio's
+//! `Notify` and asyncio's `Event.wait` behave the same way).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -11,7 +14,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::waiters::{WaitList, WaiterKey};
+use super::waiters::{Later, WaitList, WaiterKey};
+use crate::coop;
 use crate::inspect::{self, WaitRecord};
 
 /// A flag that tasks wait for. Clones share the flag.
@@ -53,9 +57,12 @@ impl Event {
     // ANCHOR: set
     /// Raises the flag and wakes every task waiting for it.
     pub fn set(&self) {
+        let mut later = Later::new();
         let mut state = self.inner.borrow_mut();
         state.is_set = true;
-        state.waiters.grant_all();
+        state.waiters.grant_all(&mut later);
+        drop(state);
+        later.run(); // the wakes, after the borrow: a waker is user code
     }
 
     /// Lowers the flag: later `wait`s wait again.
@@ -95,23 +102,30 @@ impl Future for Wait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.event.inner.borrow_mut();
-        let done = match self.key {
-            None => state.is_set,
-            Some(key) => state.waiters.poll_granted(key, cx.waker()).is_some(),
-        };
-        if done {
+        coop::budgeted(cx, |cx| {
+            let this = &mut *self;
+            let mut later = Later::new();
+            let mut state = this.event.inner.borrow_mut();
+            let done = match this.key {
+                None => state.is_set,
+                Some(key) => state
+                    .waiters
+                    .poll_granted(key, cx.waker(), &mut later)
+                    .is_some(),
+            };
+            if done {
+                this.key = None;
+            } else if this.key.is_none() {
+                this.key = Some(state.waiters.join(cx.waker(), None));
+            }
             drop(state);
-            self.key = None;
-            return Poll::Ready(());
-        }
-        if self.key.is_none() {
-            let key = state.waiters.join(cx.waker(), None);
-            drop(state);
-            self.key = Some(key);
-        }
-        inspect::waiting_on(WaitRecord::EVENT);
-        Poll::Pending
+            later.run();
+            if done {
+                return Poll::Ready(());
+            }
+            inspect::waiting_on(WaitRecord::EVENT);
+            Poll::Pending
+        })
     }
 }
 
@@ -119,16 +133,25 @@ impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
             // Every waiter is woken by `set`, so there is nothing to pass on.
-            let _ = self.event.inner.borrow_mut().waiters.cancel(key);
+            let mut later = Later::new();
+            let _ = self
+                .event
+                .inner
+                .borrow_mut()
+                .waiters
+                .cancel(key, &mut later);
+            later.run();
         }
     }
 }
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.borrow();
         f.debug_struct("Event")
-            .field("is_set", &self.is_set())
-            .finish_non_exhaustive()
+            .field("is_set", &state.is_set)
+            .field("waiters", &state.waiters.len())
+            .finish()
     }
 }
 

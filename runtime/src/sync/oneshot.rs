@@ -118,30 +118,34 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = lock(&self.inner);
-        if let Some(value) = slot.value.take() {
-            return Poll::Ready(Ok(value));
-        }
-        if slot.sender_gone {
-            return Poll::Ready(Err(RecvError));
-        }
-        match &slot.receiver_waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => slot.receiver_waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        crate::coop::budgeted(cx, |cx| {
+            let mut slot = lock(&self.inner);
+            if let Some(value) = slot.value.take() {
+                return Poll::Ready(Ok(value));
+            }
+            if slot.sender_gone {
+                return Poll::Ready(Err(RecvError));
+            }
+            let replaced = match &slot.receiver_waker {
+                Some(waker) if waker.will_wake(cx.waker()) => None,
+                _ => slot.receiver_waker.replace(cx.waker().clone()),
+            };
+            drop(slot);
+            drop(replaced); // a waker is user code: dropped outside the lock
+            Poll::Pending
+        })
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let value = {
+        let (value, waker) = {
             let mut slot = lock(&self.inner);
             slot.receiver_gone = true;
-            slot.receiver_waker = None;
-            slot.value.take()
+            (slot.value.take(), slot.receiver_waker.take())
         };
-        drop(value); // a value nobody will read, dropped outside the lock
+        // A value nobody will read, and our waker: dropped outside the lock.
+        drop((value, waker));
     }
 }
 

@@ -11,7 +11,15 @@
 //! So nobody who arrives later is served first, and a waiter woken for
 //! nothing never exists. A getter dropped after it was handed an item (by
 //! `timeout`, say) gives the item back to the front of the queue, or to the
-//! next getter: nothing is lost.
+//! next getter: nothing is lost, so `get` is cancel-safe. A `put` dropped
+//! while it waits takes its item with it (dropped, after the queue's borrow
+//! ends); one dropped after it was admitted already left its item inside.
+//!
+//! An item handed to a getter that has not run yet still counts as in the
+//! queue, as in asyncio (where it sits in the queue until the getter takes
+//! it): it counts in `len()` and takes up room, so the queue never holds
+//! more than `maxsize`, even when that getter is cancelled and the item
+//! comes back.
 //!
 //! A `Queue` is also a `futures_core::Stream` of its items, so
 //! `while let Some(item) = queue.next().await` is asyncio's
@@ -25,7 +33,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
-use super::waiters::{WaitList, WaiterKey};
+use super::waiters::{Later, WaitList, WaiterKey};
+use crate::coop;
 use crate::inspect::{self, WaitRecord};
 
 /// A first-in, first-out queue for tasks of one loop. Clones share one
@@ -61,54 +70,67 @@ struct State<T> {
     items: VecDeque<T>,
     /// 0: unbounded.
     maxsize: usize,
+    /// Items handed to getters that have not collected them yet. They
+    /// still count as in the queue (see the module docs).
+    handed: usize,
     getters: WaitList<T>,
     /// Each putter carries its item until it is admitted.
     putters: WaitList<T>,
 }
 
 impl<T> State<T> {
+    /// Items in the queue: waiting in it, or handed to a getter that has
+    /// not run yet.
+    fn len(&self) -> usize {
+        self.items.len() + self.handed
+    }
+
     fn has_room(&self) -> bool {
-        self.maxsize == 0 || self.items.len() < self.maxsize
+        self.maxsize == 0 || self.len() < self.maxsize
     }
 
     // ANCHOR: deliver
     /// An item enters: to the oldest waiting getter, else to the back.
-    fn deliver(&mut self, item: T) {
+    fn deliver(&mut self, item: T, later: &mut Later<T>) {
         if self.getters.has_waiting() {
-            self.getters.grant_first(|slot| *slot = Some(item));
+            self.getters.grant_first(later, |slot| *slot = Some(item));
+            self.handed += 1;
         } else {
             self.items.push_back(item);
         }
     }
 
     /// An item left: let waiting putters in while there is room.
-    fn admit_putters(&mut self) {
+    fn admit_putters(&mut self, later: &mut Later<T>) {
         while self.has_room() && self.putters.has_waiting() {
             let mut item = None;
-            self.putters.grant_first(|slot| item = slot.take());
-            self.deliver(item.expect("a waiting putter carries its item"));
+            self.putters.grant_first(later, |slot| item = slot.take());
+            self.deliver(item.expect("a waiting putter carries its item"), later);
         }
     }
     // ANCHOR_END: deliver
 
     /// One step of a `get`: take an item, or join (or stay in) the line.
-    fn poll_get(&mut self, key: &mut Option<WaiterKey>, cx: &mut Context<'_>) -> Poll<T> {
+    fn poll_get(
+        &mut self,
+        key: &mut Option<WaiterKey>,
+        cx: &mut Context<'_>,
+        later: &mut Later<T>,
+    ) -> Poll<T> {
         if let Some(k) = *key {
-            return match self.getters.poll_granted(k, cx.waker()) {
-                Some(item) => {
-                    *key = None;
-                    Poll::Ready(item.expect("a granted getter holds its item"))
-                }
-                None => {
-                    inspect::waiting_on(WaitRecord::QUEUE_GET);
-                    Poll::Pending
-                }
+            let Some(item) = self.getters.poll_granted(k, cx.waker(), later) else {
+                inspect::waiting_on(WaitRecord::QUEUE_GET);
+                return Poll::Pending;
             };
+            *key = None;
+            self.handed -= 1;
+            self.admit_putters(later); // our item left the queue: room
+            return Poll::Ready(item.expect("a granted getter holds its item"));
         }
         match self.items.pop_front() {
             // Items wait only when no getter does, so taking one is fair.
             Some(item) => {
-                self.admit_putters();
+                self.admit_putters(later);
                 Poll::Ready(item)
             }
             None => {
@@ -121,17 +143,29 @@ impl<T> State<T> {
 
     // ANCHOR: cancel_get
     /// A `get` was dropped while in line. If it had been handed an item,
-    /// the item goes to the next getter or back to the front.
-    fn cancel_get(&mut self, key: WaiterKey) {
-        if let Some(Some(item)) = self.getters.cancel(key) {
+    /// the item goes to the next getter or back to the front. Either way it
+    /// was counted in the queue and still is, so there is room for no more.
+    fn cancel_get(&mut self, key: WaiterKey, later: &mut Later<T>) {
+        if let Some(Some(item)) = self.getters.cancel(key, later) {
+            self.handed -= 1;
             if self.getters.has_waiting() {
-                self.getters.grant_first(|slot| *slot = Some(item));
+                self.getters.grant_first(later, |slot| *slot = Some(item));
+                self.handed += 1;
             } else {
                 self.items.push_front(item);
             }
         }
     }
     // ANCHOR_END: cancel_get
+
+    /// Runs `f` on the state, then (after the borrow ends) the wakes and
+    /// drops it left for later.
+    fn with<R>(cell: &RefCell<State<T>>, f: impl FnOnce(&mut State<T>, &mut Later<T>) -> R) -> R {
+        let mut later = Later::new();
+        let result = f(&mut cell.borrow_mut(), &mut later);
+        later.run();
+        result
+    }
 }
 
 impl<T> Queue<T> {
@@ -141,6 +175,7 @@ impl<T> Queue<T> {
             inner: Rc::new(RefCell::new(State {
                 items: VecDeque::new(),
                 maxsize,
+                handed: 0,
                 getters: WaitList::new(),
                 putters: WaitList::new(),
             })),
@@ -170,31 +205,34 @@ impl<T> Queue<T> {
     /// Adds `item` now if there is room (and no putter is waiting), or
     /// gives it back.
     pub fn try_put(&self, item: T) -> Result<(), T> {
-        let mut state = self.inner.borrow_mut();
-        if state.has_room() && !state.putters.has_waiting() {
-            state.deliver(item);
-            Ok(())
-        } else {
-            Err(item)
-        }
+        State::with(&self.inner, |state, later| {
+            if state.has_room() && !state.putters.has_waiting() {
+                state.deliver(item, later);
+                Ok(())
+            } else {
+                Err(item)
+            }
+        })
     }
 
     /// Takes the front item now, if there is one.
     pub fn try_get(&self) -> Option<T> {
-        let mut state = self.inner.borrow_mut();
-        let item = state.items.pop_front()?;
-        state.admit_putters();
-        Some(item)
+        State::with(&self.inner, |state, later| {
+            let item = state.items.pop_front()?;
+            state.admit_putters(later);
+            Some(item)
+        })
     }
 
-    /// Items in the queue now.
+    /// Items in the queue now: asyncio's `qsize()`. An item already handed
+    /// to a getter that has not run yet still counts.
     pub fn len(&self) -> usize {
-        self.inner.borrow().items.len()
+        self.inner.borrow().len()
     }
 
     /// True if the queue holds no item.
     pub fn is_empty(&self) -> bool {
-        self.inner.borrow().items.is_empty()
+        self.len() == 0
     }
 
     /// The most items it holds; 0 for unbounded.
@@ -216,7 +254,7 @@ impl<T> Clone for Queue<T> {
 impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
         if let Some(key) = self.stream_get.take() {
-            self.inner.borrow_mut().cancel_get(key);
+            State::with(&self.inner, |state, later| state.cancel_get(key, later));
         }
     }
 }
@@ -227,7 +265,10 @@ impl<T> futures_core::Stream for Queue<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let item = ready!(this.inner.borrow_mut().poll_get(&mut this.stream_get, cx));
+        let item = ready!(coop::budgeted(cx, |cx| {
+            let key = &mut this.stream_get;
+            State::with(&this.inner, |state, later| state.poll_get(key, cx, later))
+        }));
         Poll::Ready(Some(item))
     }
 }
@@ -246,24 +287,27 @@ impl<T> Future for Put<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = this.queue.inner.borrow_mut();
-        if let Some(key) = this.key {
-            if state.putters.poll_granted(key, cx.waker()).is_none() {
-                inspect::waiting_on(WaitRecord::QUEUE_PUT);
-                return Poll::Pending;
-            }
-            this.key = None; // admitted: our item is in
-            return Poll::Ready(());
-        }
-        let item = this.item.take().expect("Put polled after it finished");
-        if state.has_room() && !state.putters.has_waiting() {
-            state.deliver(item);
-            Poll::Ready(())
-        } else {
-            this.key = Some(state.putters.join(cx.waker(), Some(item)));
-            inspect::waiting_on(WaitRecord::QUEUE_PUT);
-            Poll::Pending
-        }
+        coop::budgeted(cx, |cx| {
+            State::with(&this.queue.inner, |state, later| {
+                if let Some(key) = this.key {
+                    if state.putters.poll_granted(key, cx.waker(), later).is_none() {
+                        inspect::waiting_on(WaitRecord::QUEUE_PUT);
+                        return Poll::Pending;
+                    }
+                    this.key = None; // admitted: our item is in
+                    return Poll::Ready(());
+                }
+                let item = this.item.take().expect("Put polled after it finished");
+                if state.has_room() && !state.putters.has_waiting() {
+                    state.deliver(item, later);
+                    Poll::Ready(())
+                } else {
+                    this.key = Some(state.putters.join(cx.waker(), Some(item)));
+                    inspect::waiting_on(WaitRecord::QUEUE_PUT);
+                    Poll::Pending
+                }
+            })
+        })
     }
 }
 
@@ -274,8 +318,11 @@ impl<T> Unpin for Put<'_, T> {}
 impl<T> Drop for Put<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            // Waiting: our item leaves with us. Admitted: it is already in.
-            let _ = self.queue.inner.borrow_mut().putters.cancel(key);
+            // Waiting: our item leaves with us, dropped after the borrow
+            // (its `Drop` may use this very queue). Admitted: it is in.
+            State::with(&self.queue.inner, |state, later| {
+                let _ = state.putters.cancel(key, later);
+            });
         }
     }
 }
@@ -292,14 +339,20 @@ impl<T> Future for Get<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = &mut *self;
-        this.queue.inner.borrow_mut().poll_get(&mut this.key, cx)
+        coop::budgeted(cx, |cx| {
+            State::with(&this.queue.inner, |state, later| {
+                state.poll_get(&mut this.key, cx, later)
+            })
+        })
     }
 }
 
 impl<T> Drop for Get<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.queue.inner.borrow_mut().cancel_get(key);
+            State::with(&self.queue.inner, |state, later| {
+                state.cancel_get(key, later)
+            });
         }
     }
 }
@@ -308,9 +361,11 @@ impl<T> fmt::Debug for Queue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.inner.borrow();
         f.debug_struct("Queue")
-            .field("len", &state.items.len())
+            .field("len", &state.len())
             .field("maxsize", &state.maxsize)
-            .finish_non_exhaustive()
+            .field("getters", &state.getters.len())
+            .field("putters", &state.putters.len())
+            .finish()
     }
 }
 

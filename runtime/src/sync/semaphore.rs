@@ -4,7 +4,8 @@
 //! A permit that is released goes straight to the oldest waiter if there is
 //! one (so a task arriving later cannot grab it first), and back to the
 //! count otherwise. A waiter dropped after it was handed a permit releases
-//! it again, so no permit is ever lost to a cancelled `acquire`.
+//! it again, so no permit is ever lost to a cancelled `acquire`: `acquire`
+//! is cancel-safe.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -13,7 +14,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::waiters::{WaitList, WaiterKey};
+use super::waiters::{Later, WaitList, WaiterKey};
+use crate::coop;
 use crate::inspect::{self, WaitRecord};
 
 /// Limits how many tasks hold a permit at once. Clones share the permits.
@@ -41,9 +43,10 @@ struct State {
 
 // ANCHOR: release
 impl State {
-    /// A permit comes back: to the oldest waiter, or to the count.
-    fn release(&mut self) {
-        if !self.waiters.grant_first(|_| {}) {
+    /// A permit comes back: to the oldest waiter (woken by `later`, once
+    /// the borrow ends), or to the count.
+    fn release(&mut self, later: &mut Later<()>) {
+        if !self.waiters.grant_first(later, |_| {}) {
             self.permits += 1;
         }
     }
@@ -101,7 +104,9 @@ pub struct SemaphorePermit {
 
 impl Drop for SemaphorePermit {
     fn drop(&mut self) {
-        self.inner.borrow_mut().release();
+        let mut later = Later::new();
+        self.inner.borrow_mut().release(&mut later);
+        later.run();
     }
 }
 
@@ -117,26 +122,33 @@ impl Future for Acquire<'_> {
     type Output = SemaphorePermit;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit> {
-        let mut state = self.semaphore.inner.borrow_mut();
-        match self.key {
-            None if state.permits > 0 && !state.waiters.has_waiting() => state.permits -= 1,
-            None => {
-                let key = state.waiters.join(cx.waker(), None);
-                drop(state);
-                self.key = Some(key);
+        coop::budgeted(cx, |cx| {
+            let this = &mut *self;
+            let mut later = Later::new();
+            let mut state = this.semaphore.inner.borrow_mut();
+            let granted = match this.key {
+                None if state.permits > 0 && !state.waiters.has_waiting() => {
+                    state.permits -= 1;
+                    true
+                }
+                None => {
+                    this.key = Some(state.waiters.join(cx.waker(), None));
+                    false
+                }
+                Some(key) => state
+                    .waiters
+                    .poll_granted(key, cx.waker(), &mut later)
+                    .is_some(),
+            };
+            drop(state);
+            later.run();
+            if !granted {
                 inspect::waiting_on(WaitRecord::SEMAPHORE);
                 return Poll::Pending;
             }
-            Some(key) => {
-                if state.waiters.poll_granted(key, cx.waker()).is_none() {
-                    inspect::waiting_on(WaitRecord::SEMAPHORE);
-                    return Poll::Pending;
-                }
-                drop(state);
-                self.key = None; // granted: the permit was handed to us
-            }
-        }
-        Poll::Ready(self.semaphore.permit())
+            this.key = None; // a permit is ours: taken, or handed to us
+            Poll::Ready(this.semaphore.permit())
+        })
     }
 }
 
@@ -144,10 +156,13 @@ impl Future for Acquire<'_> {
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
+            let mut later = Later::new();
             let mut state = self.semaphore.inner.borrow_mut();
-            if state.waiters.cancel(key).is_some() {
-                state.release(); // we were handed a permit: pass it on
+            if state.waiters.cancel(key, &mut later).is_some() {
+                state.release(&mut later); // we were handed a permit: pass it on
             }
+            drop(state);
+            later.run();
         }
     }
 }
@@ -155,9 +170,11 @@ impl Drop for Acquire<'_> {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.borrow();
         f.debug_struct("Semaphore")
-            .field("available_permits", &self.available_permits())
-            .finish_non_exhaustive()
+            .field("available_permits", &state.permits)
+            .field("waiters", &state.waiters.len())
+            .finish()
     }
 }
 
