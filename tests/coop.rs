@@ -5,6 +5,7 @@
 //! do not finish at all.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
 use std::rc::Rc;
@@ -132,6 +133,7 @@ fn child_naive_accept_loop() {
             }
         }));
         let (mut accepted, mut errors) = (0u32, 0u64);
+        // ANCHOR: naive_accept
         while accepted < 100 {
             match listener.accept().await {
                 Ok((mut conn, _)) => {
@@ -145,6 +147,7 @@ fn child_naive_accept_loop() {
                 Err(_) => errors += 1, // no back-off at all
             }
         }
+        // ANCHOR_END: naive_accept
         println!("accepted {accepted} errors {errors} ticks {}", ticks.get());
     });
 }
@@ -208,4 +211,33 @@ fn an_accept_loop_that_never_backs_off_recovers_from_emfile() {
         .and_then(|s| s.parse().ok())
         .expect("the child reports its errors");
     assert!(errors > 0, "the child never ran out of descriptors: {rest}");
+}
+
+#[test]
+fn gather_stops_polling_children_when_the_budget_is_spent() {
+    // 20,000 children that are ready at once, each spending one unit of
+    // budget: a gather that kept polling after the budget ran out would
+    // poll each yielding child again every round, about n^2/256 polls.
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let event = runtime::sync::Event::new();
+            event.set();
+            let polls = Rc::new(Cell::new(0u64));
+            let n = 20_000u64;
+            let children = (0..n).map(|_| {
+                let (event, polls) = (&event, polls.clone());
+                let mut wait = Box::pin(event.wait());
+                std::future::poll_fn(move |cx| {
+                    polls.set(polls.get() + 1);
+                    wait.as_mut().poll(cx)
+                })
+            });
+            runtime::gather(children).await;
+            assert!(
+                polls.get() <= 3 * n,
+                "{} child polls for {n} children",
+                polls.get()
+            );
+        })
+    });
 }

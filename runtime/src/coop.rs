@@ -77,6 +77,14 @@ pub(crate) fn spend() {
     });
 }
 
+/// True if the poll running now has spent its whole budget. A future that
+/// polls many others (`gather`) checks it, to stop polling children that
+/// would only yield at once.
+#[inline]
+pub(crate) fn is_spent() -> bool {
+    LEFT.try_with(Cell::get).is_ok_and(|left| left == 0)
+}
+
 /// [`poll_proceed`], then `poll`, then [`spend`] if it completed: the whole
 /// budget protocol around one leaf poll.
 #[inline]

@@ -6,9 +6,9 @@
 //! future it was given is ready:
 //!
 //! 1. poll the main future, if something woke it;
-//! 2. run ready tasks, at most `BUDGET` of them;
+//! 2. run ready tasks, at most `POLLS_PER_LOOK` of them;
 //! 3. if nothing is ready, sleep in the reactor until an event, a timer or a
-//!    wake from another thread; if work is waiting but `BUDGET` polls went by
+//!    wake from another thread; if work is waiting but `POLLS_PER_LOOK` polls went by
 //!    since the last look at the OS, look now without sleeping, so a task
 //!    that keeps waking itself cannot starve sockets and timers;
 //! 4. take in the wakes that other threads queued.
@@ -43,7 +43,7 @@ use crate::task::{self, TaskRef};
 /// more tasks are ready. Small enough that I/O waits at most a few
 /// microseconds of task work; large enough that the zero-timeout poll (one
 /// syscall) is amortised over many task polls.
-const BUDGET: u32 = 64;
+const POLLS_PER_LOOK: u32 = 64;
 
 /// A single-threaded event loop, kept between `block_on` calls.
 ///
@@ -263,13 +263,13 @@ impl Runtime {
                     return output;
                 }
             }
-            // 2. Ready tasks, at most BUDGET of them.
-            polls_since_io += core.run_ready_tasks(BUDGET);
-            // 3. The OS: sleep when idle; when busy, look every BUDGET polls.
+            // 2. Ready tasks, at most POLLS_PER_LOOK of them.
+            polls_since_io += core.run_ready_tasks(POLLS_PER_LOOK);
+            // 3. The OS: sleep when idle; when busy, look every POLLS_PER_LOOK polls.
             if !core.local.has_ready_work() {
                 core.park(None);
                 polls_since_io = 0;
-            } else if polls_since_io >= BUDGET {
+            } else if polls_since_io >= POLLS_PER_LOOK {
                 core.park(Some(Duration::ZERO));
                 polls_since_io = 0;
             }
@@ -377,7 +377,7 @@ impl Core {
         let mut woken = self.woken.take();
         let mut driver = self.driver.borrow_mut();
         let turn = if timeout == Some(Duration::ZERO) {
-            trace!("look at the OS without sleeping: {BUDGET} polls since the last look");
+            trace!("look at the OS without sleeping: {POLLS_PER_LOOK} polls since the last look");
             driver.park(timeout, &mut woken)
         } else if shared.prepare_park() {
             trace!("nothing to run: sleep in the OS poll");

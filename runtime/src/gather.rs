@@ -21,6 +21,7 @@ use std::task::{Context, Poll, Waker};
 use futures_task::ArcWake;
 use pin_project_lite::pin_project;
 
+use crate::coop;
 use crate::inspect::{self, WaitRecord};
 use crate::shim::{lock, AtomicBool, Mutex, Ordering};
 
@@ -131,7 +132,16 @@ impl<F: Future> Children<F> {
         mut on_ready: impl FnMut(Pin<&mut MaybeDone<F>>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
         self.wakers.take_woken(cx, &mut self.woken);
-        for &index in &self.woken {
+        for (position, &index) in self.woken.iter().enumerate() {
+            if coop::is_spent() {
+                // The task's budget ran out in this round (see `coop.rs`).
+                // Polling more children would only have each of them yield
+                // at once, which costs O(n) per round and O(n^2) in all:
+                // the rest go back on the list, for the task's next poll.
+                self.wakers.requeue(&self.woken[position..]);
+                cx.waker().wake_by_ref();
+                break;
+            }
             // SAFETY: `futures` is a pinned slice, and indexing it moves no
             // element: each element stays at its place in the heap slice
             // until the slice is dropped, which is what pinning it requires.
@@ -373,6 +383,12 @@ impl ChildWakers {
             _ => inner.parent = Some(cx.waker().clone()),
         }
         std::mem::swap(&mut inner.indices, into);
+    }
+
+    /// Puts children that were taken off the list but not polled back on
+    /// it (they are still marked woken).
+    pub(crate) fn requeue(&self, indices: &[usize]) {
+        lock(&self.list.inner).indices.extend_from_slice(indices);
     }
 
     /// Takes child `index` off the list: true if it was woken since it was

@@ -158,6 +158,7 @@ impl<T> State<T> {
     }
     // ANCHOR_END: cancel_get
 
+    // ANCHOR: with
     /// Runs `f` on the state, then (after the borrow ends) the wakes and
     /// drops it left for later.
     fn with<R>(cell: &RefCell<State<T>>, f: impl FnOnce(&mut State<T>, &mut Later<T>) -> R) -> R {
@@ -166,6 +167,7 @@ impl<T> State<T> {
         later.run();
         result
     }
+    // ANCHOR_END: with
 }
 
 impl<T> Queue<T> {
