@@ -6,15 +6,14 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::io::{BufRead, Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runtime::net::{TcpListener, TcpStream};
 use runtime::sync::Queue;
 use runtime::time::sleep;
-use tests::with_deadline;
+use tests::{number_after, with_deadline, ChildTest};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -154,24 +153,7 @@ fn child_naive_accept_loop() {
 
 #[test]
 fn an_accept_loop_that_never_backs_off_recovers_from_emfile() {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_naive_accept_loop", "--nocapture"])
-        .env("LOOPLET_COOP_CHILD", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let port: u16 = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the child exited early"
-        );
-        if let Some(port) = line.trim().strip_prefix("port ") {
-            break port.parse().unwrap();
-        }
-    };
+    let (child, port) = ChildTest::start("child_naive_accept_loop", ("LOOPLET_COOP_CHILD", "1"));
     // More connections than the child has descriptors: its accept fails
     // with EMFILE, again and again, until handlers close some.
     let conns: Vec<std::net::TcpStream> = (0..100)
@@ -179,37 +161,17 @@ fn an_accept_loop_that_never_backs_off_recovers_from_emfile() {
         .collect();
     std::thread::sleep(Duration::from_millis(200));
     drop(conns); // the handlers see end of stream and free descriptors
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the accept loop spun and never let its handlers run");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    assert!(status.success(), "child failed");
+    let (rest, _) = child.finish(
+        Duration::from_secs(30),
+        "the accept loop spun and never let its handlers run",
+    );
     assert!(rest.contains("accepted 100"), "{rest}");
-    let ticks: u32 = rest
-        .split("ticks ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok())
-        .expect("the child reports its ticks");
+    let ticks = number_after(&rest, "ticks ");
     assert!(
         ticks > 0,
         "the 5 ms timer never fired while the loop spun: {rest}"
     );
-    let errors: u64 = rest
-        .split("errors ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok())
-        .expect("the child reports its errors");
+    let errors = number_after(&rest, "errors ");
     assert!(errors > 0, "the child never ran out of descriptors: {rest}");
 }
 

@@ -68,3 +68,72 @@ fn fd_limit() -> (u64, u64) {
     assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
     (limit.rlim_cur, limit.rlim_max)
 }
+
+/// One of this test binary's own tests, run in a child process: for what
+/// must not touch the parent (a lower descriptor limit, a loop that may
+/// spin). The child's first line of output is `port N`, the port it serves.
+pub struct ChildTest {
+    child: std::process::Child,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl ChildTest {
+    /// Starts test `name` of this binary with `env` set, and waits for the
+    /// port it prints.
+    pub fn start(name: &str, env: (&str, &str)) -> (ChildTest, u16) {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--nocapture"])
+            .env(env.0, env.1)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let port = loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "the child exited early"
+            );
+            if let Some(port) = line.trim().strip_prefix("port ") {
+                break port.parse().unwrap();
+            }
+        };
+        (ChildTest { child, stdout }, port)
+    }
+
+    /// Waits up to `limit` for the child to exit (killing it and failing
+    /// with `why` if it does not), checks that it succeeded, and returns the
+    /// rest of its stdout and its stderr.
+    pub fn finish(mut self, limit: Duration, why: &str) -> (String, String) {
+        use std::io::Read;
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{why}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let mut stderr = String::new();
+        let mut err_pipe = self.child.stderr.take().unwrap();
+        err_pipe.read_to_string(&mut stderr).unwrap();
+        assert!(status.success(), "child failed: {stderr}");
+        (rest, stderr)
+    }
+}
+
+/// The number printed after `label` in `text` (`"errors 12 ticks 3"`).
+pub fn number_after(text: &str, label: &str) -> u64 {
+    text.split(label)
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in {text}"))
+}

@@ -7,7 +7,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
 use runtime::net::{TcpListener, TcpStream, UdpSocket};
-use tests::{raise_fd_limit, with_deadline};
+use tests::{number_after, raise_fd_limit, with_deadline, ChildTest};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -317,30 +317,10 @@ fn child_accept_loop_under_a_low_fd_limit() {
 
 #[test]
 fn an_accept_loop_out_of_descriptors_keeps_serving() {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_accept_loop_under_a_low_fd_limit",
-            "--nocapture",
-        ])
-        .env("LOOPLET_FD_CHILD", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let port: u16 = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the child exited early"
-        );
-        if let Some(port) = line.trim().strip_prefix("port ") {
-            break port.parse().unwrap();
-        }
-    };
+    let (child, port) = ChildTest::start(
+        "child_accept_loop_under_a_low_fd_limit",
+        ("LOOPLET_FD_CHILD", "1"),
+    );
     // 100 connections: more than the child's 48 descriptors. The kernel
     // completes them all (the listen backlog), so the child's accept loop
     // runs out of descriptors while they are held open.
@@ -354,36 +334,14 @@ fn an_accept_loop_out_of_descriptors_keeps_serving() {
     conns[0].read_exact(&mut one).unwrap();
     // Free the descriptors: the child must accept the rest and finish.
     conns.clear();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the accept loop stopped serving");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(status.success(), "child failed: {stderr}");
+    let (rest, stderr) = child.finish(Duration::from_secs(30), "the accept loop stopped serving");
     assert!(rest.contains("accepted 100"), "{rest}");
     assert!(
         stderr.contains("accept failed"),
         "the child never ran out of descriptors: {stderr}"
     );
     // Backing off means few attempts while the descriptors were gone, not a spin.
-    let errors: usize = rest
-        .split("errors ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok())
-        .expect("the child reports its errors");
+    let errors = number_after(&rest, "errors ");
     assert!(
         errors < 200,
         "the accept loop spun: {errors} failed accepts"
