@@ -1,5 +1,7 @@
 //! The blocking pool: threads for work that would otherwise stall the loop,
-//! behind `spawn_blocking` (asyncio's `loop.run_in_executor(None, f)`).
+//! behind `spawn_blocking` (asyncio's `loop.run_in_executor(None, f)`,
+//! defined beside `spawn` in `executor.rs`). This file knows only jobs and
+//! threads, nothing of tasks.
 //!
 //! A loop runs one poll at a time; a poll that blocks (reads a file, hashes
 //! a password, sleeps) stops every task. Such work goes to this pool
@@ -30,75 +32,11 @@
 //! either one removed and fails, with a stranded job, when both are.
 
 use std::collections::VecDeque;
-use std::panic::{self, AssertUnwindSafe, Location};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::executor;
-use crate::inspect::{self, WaitRecord};
-use crate::join::JoinHandle;
 use crate::shim::{lock, thread, wait_timeout, Condvar, Mutex};
-use crate::sync::oneshot;
-
-/// Runs `f` on the loop's blocking pool and returns a handle to its result:
-/// asyncio's `await loop.run_in_executor(None, f)`.
-///
-/// `f` runs on another thread, so the loop goes on running tasks while it
-/// works. A panic in `f` comes back as a [`JoinError`](crate::JoinError)
-/// whose `is_panic()` is true, and the pool thread survives it.
-///
-/// Aborting the handle stops waiting for the result but cannot stop `f`
-/// once it runs (a thread cannot be interrupted). If the loop ends first,
-/// a job still queued never runs; one already running is waited for.
-///
-/// # Panics
-///
-/// Outside a running loop, like [`spawn`](crate::spawn).
-///
-/// ```
-/// runtime::block_on(async {
-///     let sum = runtime::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
-///     assert_eq!(sum, 5050);
-/// });
-/// ```
-#[track_caller]
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    let spawned_at = Location::caller();
-    let (tx, rx) = oneshot::channel();
-    executor::with_current("runtime::spawn_blocking", |core| {
-        core.blocking_pool().submit(Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
-            let _ = tx.send(result); // the receiver may be gone: fine
-        }));
-        // The handle is an ordinary task that awaits the result, so abort,
-        // detach and JoinError work exactly as for `spawn`.
-        core.spawn(
-            async move {
-                let mut rx = rx;
-                let result = std::future::poll_fn(|cx| {
-                    let poll = std::future::Future::poll(std::pin::Pin::new(&mut rx), cx);
-                    if poll.is_pending() {
-                        inspect::waiting_on(WaitRecord::BLOCKING);
-                    }
-                    poll
-                })
-                .await;
-                match result {
-                    Ok(Ok(value)) => value,
-                    // Re-raise inside the task: its JoinError carries the
-                    // job's own panic payload.
-                    Ok(Err(payload)) => panic::resume_unwind(payload),
-                    Err(_) => unreachable!("a queued job is dropped only with its loop"),
-                }
-            },
-            spawned_at,
-        )
-    })
-}
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 

@@ -16,9 +16,9 @@ use crate::executor::Runtime;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
-    pub(crate) blocking_threads: usize,
-    pub(crate) thread_keep_alive: Duration,
-    pub(crate) slow_poll_threshold: Option<Duration>,
+    blocking_threads: usize,
+    thread_keep_alive: Duration,
+    slow_poll_threshold: Option<Duration>,
 }
 
 impl Default for Builder {
@@ -85,6 +85,17 @@ impl Builder {
                  thread to run spawn_blocking jobs; pass 1 or more",
             ));
         }
-        Runtime::from_builder(self)
+        Runtime::with_settings(
+            self.blocking_threads,
+            self.thread_keep_alive,
+            self.slow_poll_threshold,
+        )
+    }
+}
+
+impl Runtime {
+    /// A loop with the default settings; the same as `Builder::new().build()`.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
     }
 }

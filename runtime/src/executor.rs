@@ -20,22 +20,22 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
-use std::panic::Location;
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::blocking::Pool;
-use crate::builder::Builder;
 use crate::contain::contain;
 use crate::coop;
 use crate::debug::{self, trace, Polled, SlowPolls};
-use crate::inspect;
+use crate::inspect::{self, WaitRecord};
 use crate::join::JoinHandle;
 use crate::park::Driver;
 use crate::queue::{self, Local, Shared};
 use crate::shim::thread_local;
+use crate::sync::oneshot;
 use crate::table::TaskTable;
 use crate::task::{self, TaskRef};
 
@@ -170,6 +170,66 @@ where
 }
 // ANCHOR_END: spawn_named
 
+/// Runs `f` on the loop's blocking pool and returns a handle to its result:
+/// asyncio's `await loop.run_in_executor(None, f)`.
+///
+/// `f` runs on another thread, so the loop goes on running tasks while it
+/// works. A panic in `f` comes back as a [`JoinError`](crate::JoinError)
+/// whose `is_panic()` is true, and the pool thread survives it.
+///
+/// Aborting the handle stops waiting for the result but cannot stop `f`
+/// once it runs (a thread cannot be interrupted). If the loop ends first,
+/// a job still queued never runs; one already running is waited for.
+///
+/// # Panics
+///
+/// Outside a running loop, like [`spawn`](crate::spawn).
+///
+/// ```
+/// runtime::block_on(async {
+///     let sum = runtime::spawn_blocking(|| (1..=100u64).sum::<u64>()).await.unwrap();
+///     assert_eq!(sum, 5050);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let spawned_at = Location::caller();
+    let (tx, rx) = oneshot::channel();
+    with_current("runtime::spawn_blocking", |core| {
+        core.blocking_pool().submit(Box::new(move || {
+            let result = panic::catch_unwind(AssertUnwindSafe(f));
+            let _ = tx.send(result); // the receiver may be gone: fine
+        }));
+        // The handle is an ordinary task that awaits the result, so abort,
+        // detach and JoinError work exactly as for `spawn`.
+        core.spawn(
+            async move {
+                let mut rx = rx;
+                let result = std::future::poll_fn(|cx| {
+                    let poll = std::future::Future::poll(std::pin::Pin::new(&mut rx), cx);
+                    if poll.is_pending() {
+                        inspect::waiting_on(WaitRecord::BLOCKING);
+                    }
+                    poll
+                })
+                .await;
+                match result {
+                    Ok(Ok(value)) => value,
+                    // Re-raise inside the task: its JoinError carries the
+                    // job's own panic payload.
+                    Ok(Err(payload)) => panic::resume_unwind(payload),
+                    Err(_) => unreachable!("a queued job is dropped only with its loop"),
+                }
+            },
+            spawned_at,
+        )
+    })
+}
+
 /// The live tasks of this thread's loop, with what each waits on:
 /// asyncio's `asyncio.all_tasks()`. Each [`TaskInfo`](crate::TaskInfo)
 /// prints as one readable line.
@@ -212,14 +272,15 @@ pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
 }
 
 impl Runtime {
-    /// A loop with the default settings; the same as `Builder::new().build()`.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::new().build()
-    }
-
-    pub(crate) fn from_builder(builder: &Builder) -> io::Result<Runtime> {
+    /// A loop with these settings (checked by `Builder::build`, which calls
+    /// this; `Runtime::new` is in `builder.rs`, beside the defaults).
+    pub(crate) fn with_settings(
+        blocking_threads: usize,
+        thread_keep_alive: Duration,
+        slow_poll_threshold: Option<Duration>,
+    ) -> io::Result<Runtime> {
         let driver = Driver::new()?;
-        let blocking = Pool::new(builder.blocking_threads, builder.thread_keep_alive);
+        let blocking = Pool::new(blocking_threads, thread_keep_alive);
         let shared = Shared::new(driver.unparker());
         Ok(Runtime {
             core: Rc::new(Core {
@@ -229,8 +290,7 @@ impl Runtime {
                 woken: Cell::new(Vec::new()),
                 blocking,
                 running_since: Cell::new(None),
-                slow_polls: builder
-                    .slow_poll_threshold
+                slow_polls: slow_poll_threshold
                     .or_else(debug::env_threshold)
                     .map(|threshold| RefCell::new(SlowPolls::new(threshold))),
             }),

@@ -35,26 +35,31 @@
 //!
 //! # How the crate is built
 //!
-//! Read the files in this order; each one uses only those before it.
+//! Read the files in this order; each one uses only those before it (the
+//! test `tests/imports.rs` fails on an import cycle, so this stays true).
 //!
 //! - `shim.rs`: the std/loom switch, so the model checker checks what ships.
-//! - `task.rs`: a task in one allocation, its state word, its waker;
-//!   `table.rs`: the loop's list of live tasks.
-//! - `join.rs`: `JoinHandle` and `JoinError`, the user's side of a task.
 //! - `park.rs`: how the loop sleeps (in the reactor) and is woken.
-//! - `queue.rs`: the local and injection run queues, and the sleep handshake.
-//! - `executor.rs`: the loop itself, `block_on` and `spawn`.
-//! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above.
-//! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
-//! - `sync/oneshot.rs`, `blocking.rs`: a one-value channel, and the thread
-//!   pool behind `spawn_blocking` that answers through it.
-//! - `sync/waiters.rs`, then `sync/queue.rs`, `semaphore.rs`, `event.rs`:
-//!   asyncio's coordination tools on one fair wait list; `stream.rs`: the
-//!   `.next().await` of async iteration.
+//! - `error.rs`: `JoinError`, and the label that names a task in messages.
+//! - `contain.rs`: catching panics in user code the loop runs for itself;
+//!   `coop.rs`: the cooperative budget every leaf future spends from.
 //! - `inspect.rs`, `debug.rs`: seeing inside the loop: what each task waits
 //!   on (`tasks()`), slow-poll warnings, the watchdog, `LOOPLET_TRACE`.
+//! - `task.rs`: a task in one allocation, its state word, its waker;
+//!   `table.rs`: the loop's list of live tasks; `join.rs`: `JoinHandle`.
+//! - `queue.rs`: the local and injection run queues, and the sleep handshake.
+//! - `blocking.rs`: the thread pool behind `spawn_blocking` (jobs and
+//!   threads only; it knows nothing of tasks).
+//! - `sync/oneshot.rs`: a one-value channel, across threads; then
+//!   `sync/waiters.rs`, `sync/queue.rs`, `semaphore.rs`, `event.rs`:
+//!   asyncio's coordination tools on one fair wait list.
+//! - `executor.rs`: the loop itself: `block_on`, `spawn`, `spawn_blocking`;
+//!   `builder.rs`: its settings.
+//! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above.
+//! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
-//!   (`net/registered.rs` is the one loop every socket method runs).
+//!   (`net/registered.rs` is the one loop every socket method runs);
+//!   `stream.rs`: the `.next().await` of async iteration.
 
 #![warn(missing_docs, missing_debug_implementations)]
 
@@ -63,6 +68,7 @@ mod builder;
 mod contain;
 mod coop;
 mod debug;
+mod error;
 mod executor;
 mod gather;
 mod inspect;
@@ -81,12 +87,12 @@ mod task;
 pub mod time;
 mod yield_now;
 
-pub use blocking::spawn_blocking;
 pub use builder::Builder;
-pub use executor::{block_on, spawn, spawn_named, tasks, Runtime};
+pub use error::JoinError;
+pub use executor::{block_on, spawn, spawn_blocking, spawn_named, tasks, Runtime};
 pub use gather::{gather, try_gather};
 pub use inspect::TaskInfo;
-pub use join::{JoinError, JoinHandle};
+pub use join::JoinHandle;
 pub use yield_now::yield_now;
 
 /// Items the `gather!` macro expands to. Not part of the API.

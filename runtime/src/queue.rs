@@ -41,7 +41,7 @@ use std::sync::Arc;
 
 use crate::park::Unparker;
 use crate::shim::{lock, thread_local, AtomicBool, Mutex, Ordering};
-use crate::task::TaskRef;
+use crate::task::{Schedule, TaskRef};
 
 /// The part of a loop that other threads can reach: shared through `Arc` by
 /// the loop and by every task's header (and so by every waker).
@@ -154,6 +154,18 @@ impl Shared {
         let mut injected = lock(&self.injected);
         injected.closed = true;
         std::mem::take(&mut injected.tasks)
+    }
+}
+
+/// How a task's waker reaches its loop (see `task.rs`).
+impl Schedule for Shared {
+    #[inline]
+    fn schedule(shared: &Arc<Shared>, task: TaskRef) {
+        shared.schedule(task);
+    }
+
+    fn is_loop_thread(shared: &Arc<Shared>) -> bool {
+        shared.is_loop_thread()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Tasks: a future the loop owns, in one heap allocation.
 //!
-//! `spawn(future)` makes one `Arc<TaskCell<F>>`: a [`Header`] (what the loop
+//! `spawn(future)` makes one `Arc<TaskCell<F, S>>`: a [`Header`] (what the loop
 //! and the wakers need to know), then the future, later replaced by its
 //! output. That `Arc` is seen through three faces, each a trait object or a
 //! `Waker` over the same allocation, so none of them allocates again:
@@ -17,14 +17,14 @@
 //! only on the loop's thread: polled by [`Runnable::run`], taken by the
 //! `JoinHandle` (which is `!Send`), dropped by the loop at shutdown. Wakers
 //! are `Send + Sync` and may be cloned, woken and dropped on any thread, so
-//! they touch only `state` (an atomic) and `shared` (the loop's injection
+//! they touch only `state` (an atomic) and `scheduler` (the loop's injection
 //! queue). When the last reference goes away on another thread, `stage` is
 //! already `Consumed` (the loop empties it when the task completes or the
 //! loop ends), so freeing the memory there drops no user value.
 //!
 //! Fields in `Cell`s (`polls`, `slot`, `waiting_on`, ...) are loop-thread-only
 //! by the same rule. That rule is what makes the
-//! `unsafe impl Send + Sync for TaskCell<F>` below sound for a future that is
+//! `unsafe impl Send + Sync for TaskCell<F, S>` below sound for a future that is
 //! neither.
 //!
 //! # Life cycle
@@ -62,9 +62,8 @@ use std::task::{Context, Poll, Waker};
 use futures_task::{waker_ref, ArcWake};
 
 use crate::contain::{contain, drop_contained, drop_payload};
+use crate::error::{JoinError, TaskLabel};
 use crate::inspect::{self, WaitRecord};
-use crate::join::JoinError;
-use crate::queue::Shared;
 use crate::shim::{AtomicUsize, Ordering};
 
 /// A reference to a task, as the loop's queues and task table hold it.
@@ -81,6 +80,16 @@ pub(crate) trait Runnable: Send + Sync {
     /// still held will report the task as cancelled. Loop thread only.
     fn shutdown(&self);
     fn header(&self) -> &Header;
+}
+
+/// Where a woken task goes: its loop's run queues. `queue.rs`'s `Shared`
+/// is the one implementation; naming it through this trait keeps this file
+/// below `queue.rs` (which holds tasks) in the reading order.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queues `task` on its loop. Called from any thread.
+    fn schedule(scheduler: &Arc<Self>, task: TaskRef);
+    /// True when called on the loop's own thread (for the trace's reasons).
+    fn is_loop_thread(scheduler: &Arc<Self>) -> bool;
 }
 
 // ANCHOR: state
@@ -196,8 +205,6 @@ enum WakeReason {
 /// every task, so the loop can look at any task through `dyn Runnable`.
 pub(crate) struct Header {
     state: State,
-    /// The loop this task belongs to: a wake pushes the task there.
-    shared: Arc<Shared>,
     /// Unique within the process, never reused.
     id: u64,
     /// Where `spawn` was called, so a task is always known by its place.
@@ -219,10 +226,7 @@ pub(crate) struct Header {
 impl Header {
     /// How a task is named in messages: `task 7 (spawned at src/main.rs:12)`.
     pub(crate) fn describe(&self) -> TaskLabel {
-        TaskLabel {
-            id: self.id,
-            spawned_at: self.spawned_at,
-        }
+        TaskLabel::new(self.id, self.spawned_at)
     }
 
     /// Why the task was last scheduled, in words (`LOOPLET_TRACE`).
@@ -263,20 +267,6 @@ impl Header {
     }
 }
 
-/// A task's id and spawn location, copied into a `JoinError` so its message
-/// can say which task failed without keeping the task alive.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TaskLabel {
-    id: u64,
-    spawned_at: &'static Location<'static>,
-}
-
-impl std::fmt::Display for TaskLabel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "task {} (spawned at {})", self.id, self.spawned_at)
-    }
-}
-
 /// Task ids are unique within the process and never reused.
 fn next_task_id() -> u64 {
     // Uniqueness is all this counter promises, so Relaxed is enough; it is a
@@ -287,8 +277,10 @@ fn next_task_id() -> u64 {
 
 // ANCHOR: cell
 /// The one allocation of a task: header first, then the future or output.
-pub(crate) struct TaskCell<F: Future> {
+pub(crate) struct TaskCell<F: Future, S> {
     header: Header,
+    /// The loop this task belongs to: a wake pushes the task there.
+    scheduler: Arc<S>,
     stage: UnsafeCell<Stage<F>>,
 }
 
@@ -303,32 +295,33 @@ enum Stage<F: Future> {
 // ANCHOR_END: cell
 
 // SAFETY: a `TaskCell` is shared between threads only through wakers, which
-// touch `header.state` (atomic) and `header.shared` (itself Send + Sync).
+// touch `header.state` (atomic) and `scheduler` (Send + Sync, by `Schedule`).
 // Everything else, the future, its output and the `Cell`s in the header, is
 // touched only on the loop's thread (see "Who may touch what" above): the
 // loop polls and drops the future, and the `JoinHandle` that reads the output
 // is `!Send`. When the last reference is dropped off the loop's thread,
 // `stage` is already `Consumed`, so no `F` or `F::Output` is dropped there.
-unsafe impl<F: Future> Send for TaskCell<F> {}
+unsafe impl<F: Future, S: Schedule> Send for TaskCell<F, S> {}
 // SAFETY: as for `Send` above: shared access from other threads reaches
 // only the atomic state and the `Send + Sync` loop handle.
-unsafe impl<F: Future> Sync for TaskCell<F> {}
+unsafe impl<F: Future, S: Schedule> Sync for TaskCell<F, S> {}
 
 /// Makes a new task, already marked SCHEDULED: the caller pushes it to the
 /// loop's queue and table. Returns the task's two faces.
-pub(crate) fn new_task<F>(
+pub(crate) fn new_task<F, S>(
     future: F,
-    shared: Arc<Shared>,
+    scheduler: Arc<S>,
     spawned_at: &'static Location<'static>,
 ) -> (TaskRef, Arc<dyn Join<F::Output>>)
 where
     F: Future + 'static,
     F::Output: 'static,
+    S: Schedule,
 {
     let cell = Arc::new(TaskCell {
+        scheduler,
         header: Header {
             state: State::new_scheduled(),
-            shared,
             id: next_task_id(),
             spawned_at,
             polls: Cell::new(0),
@@ -341,7 +334,7 @@ where
     (cell.clone(), cell)
 }
 
-impl<F: Future> TaskCell<F> {
+impl<F: Future, S: Schedule> TaskCell<F, S> {
     /// Gives the stage to `f`. Called only on the loop's thread, by the loop
     /// or by a `!Send` `JoinHandle`.
     fn with_stage<R>(&self, f: impl FnOnce(&mut Stage<F>) -> R) -> R {
@@ -389,7 +382,7 @@ impl<F: Future> TaskCell<F> {
     }
 }
 
-impl<F: Future + 'static> Runnable for TaskCell<F> {
+impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
     // ANCHOR: run
     fn run(self: Arc<Self>) -> bool {
         if !self.header.state.start_poll() {
@@ -397,7 +390,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
         }
         if self.header.state.has_flag(CANCEL_REQUESTED) {
             drop_future(&self);
-            self.finish(Err(JoinError::cancelled(&self.header)));
+            self.finish(Err(JoinError::cancelled(self.header.describe())));
             return true;
         }
         self.header
@@ -424,7 +417,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
                 return false;
             }
             Ok(Poll::Ready(output)) => Ok(output),
-            Err(payload) => Err(JoinError::panic(&self.header, payload)),
+            Err(payload) => Err(JoinError::panic(self.header.describe(), payload)),
         };
         drop_future(&self);
         self.finish(result);
@@ -437,7 +430,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
             return;
         }
         drop_future(self);
-        self.finish(Err(JoinError::cancelled(&self.header)));
+        self.finish(Err(JoinError::cancelled(self.header.describe())));
     }
 
     fn header(&self) -> &Header {
@@ -454,7 +447,7 @@ impl<F: Future + 'static> Runnable for TaskCell<F> {
 /// it; moved before it is dropped, the `Get` would point at the old place.
 /// Assigning the new stage drops the old one in place (and still stores
 /// `Consumed` if that destructor panics).
-fn drop_future<F: Future>(task: &TaskCell<F>) {
+fn drop_future<F: Future, S: Schedule>(task: &TaskCell<F, S>) {
     task.with_stage(|stage| {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
     });
@@ -465,21 +458,21 @@ fn drop_future<F: Future>(task: &TaskCell<F>) {
 /// be inlined; it runs only for readers of `LOOPLET_TRACE`.
 #[cold]
 #[inline(never)]
-fn note_wake_reason(header: &Header) {
-    header.state.set_reason(wake_reason(&header.shared));
+fn note_wake_reason<S: Schedule>(header: &Header, scheduler: &Arc<S>) {
+    header.state.set_reason(wake_reason(scheduler));
 }
 
 /// Why a wake is happening: the reactor says whether it is dispatching a
 /// socket event or firing a timer; otherwise it is the loop's own thread
 /// (a task) or another thread.
-fn wake_reason(shared: &Arc<Shared>) -> WakeReason {
+fn wake_reason<S: Schedule>(scheduler: &Arc<S>) -> WakeReason {
     #[cfg(not(loom))]
     match reactor::waking_for() {
         Some(reactor::WakeSource::Timer) => return WakeReason::Timer,
         Some(reactor::WakeSource::Socket) => return WakeReason::Socket,
         None => {}
     }
-    if shared.is_loop_thread() {
+    if S::is_loop_thread(scheduler) {
         WakeReason::Task
     } else {
         WakeReason::Thread
@@ -514,7 +507,7 @@ fn drop_unwanted<T>(header: &Header, result: Result<T, JoinError>) {
 // ANCHOR_END: unretrieved
 
 // ANCHOR: wake
-impl<F: Future + 'static> ArcWake for TaskCell<F> {
+impl<F: Future + 'static, S: Schedule> ArcWake for TaskCell<F, S> {
     #[inline]
     fn wake(self: Arc<Self>) {
         Self::wake_by_ref(&self);
@@ -524,11 +517,11 @@ impl<F: Future + 'static> ArcWake for TaskCell<F> {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.schedule() {
             if crate::debug::tracing() {
-                note_wake_reason(&arc_self.header); // cold: only with LOOPLET_TRACE
+                note_wake_reason(&arc_self.header, &arc_self.scheduler); // cold: trace only
             }
             // The clone is a reference count, not an allocation.
             let task: TaskRef = arc_self.clone();
-            arc_self.header.shared.schedule(task);
+            S::schedule(&arc_self.scheduler, task);
         }
     }
 }
@@ -543,7 +536,7 @@ pub(crate) trait Join<T> {
     fn detach(&self);
 }
 
-impl<F: Future + 'static> Join<F::Output> for TaskCell<F> {
+impl<F: Future + 'static, S: Schedule> Join<F::Output> for TaskCell<F, S> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         if !self.header.state.is_complete() {
             self.header.join_waker.set(Some(cx.waker().clone()));
