@@ -215,7 +215,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// One turn of the reactor in words, for the trace.
-pub(crate) fn describe_turn(turn: &crate::park::Turn) -> String {
+pub(crate) fn describe_turn(turn: &reactor::Turn) -> String {
     let waited = match turn.timeout {
         None => "no timeout (nothing is due)".to_string(),
         Some(t) if t.is_zero() => "a zero timeout".to_string(),

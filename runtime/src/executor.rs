@@ -2,7 +2,7 @@
 //!
 //! A loop lives on one thread. It owns a task table (every live task, so it
 //! can drop them all when it ends), the two run queues of `queue.rs`, and a
-//! `Driver` (the reactor) to sleep in. `block_on` turns the loop until the
+//! reactor to sleep in. `block_on` turns the loop until the
 //! future it was given is ready:
 //!
 //! 1. poll the main future, if something woke it;
@@ -23,6 +23,7 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::pin;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -32,12 +33,15 @@ use crate::coop;
 use crate::debug::{self, trace, Polled, SlowPolls};
 use crate::inspect::{self, WaitRecord};
 use crate::join::JoinHandle;
-use crate::park::Driver;
-use crate::queue::{self, Local, Shared};
+#[cfg(loom)]
+use crate::park::Reactor; // a condvar loom can see, in place of epoll
+use crate::queue::Shared;
 use crate::shim::thread_local;
 use crate::sync::oneshot;
 use crate::table::TaskTable;
 use crate::task::{self, TaskRef};
+#[cfg(not(loom))]
+use reactor::Reactor;
 
 /// How many polls the loop makes before it looks at the OS again, even when
 /// more tasks are ready. Small enough that I/O waits at most a few
@@ -61,13 +65,15 @@ pub struct Runtime {
 
 /// The loop's state. Only its own thread ever sees it.
 pub(crate) struct Core {
-    local: Rc<Local>,
+    /// The run queues: the local one, and the injection queue other threads
+    /// reach through wakers.
+    shared: Arc<Shared>,
     /// Every live task, so the loop can drop them all when it ends. A task's
     /// key here is stored in its header and freed when it completes.
     tasks: RefCell<TaskTable>,
-    driver: RefCell<Driver>,
+    reactor: RefCell<Reactor>,
     /// The wakers one turn of the reactor gathered, woken after the turn
-    /// (outside the `driver` borrow). Kept between turns for its capacity.
+    /// (outside the `reactor` borrow). Kept between turns for its capacity.
     woken: Cell<Vec<Waker>>,
     /// Threads for `spawn_blocking`, shut down with the loop.
     blocking: Pool,
@@ -279,14 +285,14 @@ impl Runtime {
         thread_keep_alive: Duration,
         slow_poll_threshold: Option<Duration>,
     ) -> io::Result<Runtime> {
-        let driver = Driver::new()?;
+        let reactor = Reactor::new()?;
         let blocking = Pool::new(blocking_threads, thread_keep_alive);
-        let shared = Shared::new(driver.unparker());
+        let shared = Shared::new(reactor.interrupter());
         Ok(Runtime {
             core: Rc::new(Core {
-                local: Rc::new(Local::new(shared)),
+                shared,
                 tasks: RefCell::new(TaskTable::default()),
-                driver: RefCell::new(driver),
+                reactor: RefCell::new(reactor),
                 woken: Cell::new(Vec::new()),
                 blocking,
                 running_since: Cell::new(None),
@@ -310,13 +316,13 @@ impl Runtime {
         let core = &*self.core;
         let mut future = pin!(future);
         // The main future's waker is the loop's shared half (no allocation).
-        let waker = futures_task::waker(core.local.shared().clone());
+        let waker = futures_task::waker(core.shared.clone());
         let mut cx = Context::from_waker(&waker);
-        core.local.wake_main_here(); // poll it once to start
+        core.shared.local().wake_main_here(); // poll it once to start
         let mut polls_since_io = 0;
         loop {
             // 1. The main future, if it was woken.
-            if core.local.take_main_wake() {
+            if core.shared.local().take_main_wake() {
                 polls_since_io += 1;
                 let poll = || coop::with_budget(|| future.as_mut().poll(&mut cx));
                 if let Poll::Ready(output) = core.poll_main(poll) {
@@ -326,7 +332,7 @@ impl Runtime {
             // 2. Ready tasks, at most POLLS_PER_LOOK of them.
             polls_since_io += core.run_ready_tasks(POLLS_PER_LOOK);
             // 3. The OS: sleep when idle; when busy, look every POLLS_PER_LOOK polls.
-            if !core.local.has_ready_work() {
+            if !core.shared.local().has_ready_work() {
                 core.park(None);
                 polls_since_io = 0;
             } else if polls_since_io >= POLLS_PER_LOOK {
@@ -334,7 +340,7 @@ impl Runtime {
                 polls_since_io = 0;
             }
             // 4. Wakes that other threads queued for us.
-            core.local.shared().drain_into(&core.local);
+            core.shared.drain_injected();
         }
     }
     // ANCHOR_END: block_on
@@ -365,14 +371,14 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let shared = self.local.shared().clone();
+        let shared = self.shared.clone();
         let (task, join) = task::new_task(future, shared, spawned_at);
         if let Some(name) = name {
             task.header().set_name(name);
         }
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
-        self.local.push(task);
+        self.shared.local().push(task);
         JoinHandle::new(join)
     }
     // ANCHOR_END: spawn
@@ -387,7 +393,9 @@ impl Core {
         let mut ran = 0;
         let tracing = debug::tracing();
         while ran < max {
-            let Some(task) = self.local.pop() else { break };
+            let Some(task) = self.shared.local().pop() else {
+                break;
+            };
             let slot = task.header().slot();
             if tracing {
                 trace!("poll {} ({})", describe(&task), task.header().wake_reason());
@@ -433,22 +441,22 @@ impl Core {
     /// Sleeps in the reactor for at most `timeout` (`None`: until woken),
     /// following the sleep handshake in `queue.rs` unless the timeout is zero.
     fn park(&self, timeout: Option<Duration>) {
-        let shared = self.local.shared();
+        let shared = &self.shared;
         let mut woken = self.woken.take();
-        let mut driver = self.driver.borrow_mut();
+        let mut reactor = self.reactor.borrow_mut();
         let turn = if timeout == Some(Duration::ZERO) {
             trace!("look at the OS without sleeping: {POLLS_PER_LOOK} polls since the last look");
-            driver.park(timeout, &mut woken)
+            reactor.turn(timeout, &mut woken)
         } else if shared.prepare_park() {
             trace!("nothing to run: sleep in the OS poll");
-            let turn = driver.park(timeout, &mut woken);
+            let turn = reactor.turn(timeout, &mut woken);
             shared.finish_park();
             turn
         } else {
             self.woken.set(woken);
             return; // a wake arrived while we were deciding to sleep
         };
-        drop(driver);
+        drop(reactor);
         match turn {
             Ok(turn) => {
                 trace!("{}", debug::describe_turn(&turn));
@@ -473,8 +481,8 @@ impl Core {
                 task.shutdown();
             }
         }
-        drop(self.local.take_all());
-        drop(self.local.shared().close());
+        drop(self.shared.local().take_all());
+        drop(self.shared.close());
         self.blocking.shutdown();
     }
 }
@@ -530,8 +538,8 @@ impl LoopHandle {
     #[cfg(not(loom))]
     pub(crate) fn with_reactor<R>(&self, f: impl FnOnce(&mut reactor::Reactor) -> R) -> Option<R> {
         let core = self.0.upgrade()?;
-        let mut driver = core.driver.try_borrow_mut().ok()?;
-        Some(f(driver.reactor()))
+        let mut reactor = core.reactor.try_borrow_mut().ok()?;
+        Some(f(&mut reactor))
     }
 }
 
@@ -566,7 +574,6 @@ impl Drop for Runtime {
 struct Running {
     core: Rc<Core>,
     previous: Option<Rc<Core>>,
-    _queue: queue::EnterGuard,
 }
 
 impl Running {
@@ -595,7 +602,6 @@ impl Running {
         Running {
             core: core.clone(),
             previous,
-            _queue: queue::enter(core.local.clone()),
         }
     }
 }

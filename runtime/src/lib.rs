@@ -39,7 +39,8 @@
 //! test `tests/imports.rs` fails on an import cycle, so this stays true).
 //!
 //! - `shim.rs`: the std/loom switch, so the model checker checks what ships.
-//! - `park.rs`: how the loop sleeps (in the reactor) and is woken.
+//! - `park.rs` (built only for the model checker): a condvar in place of
+//!   the reactor, so that loom can see the loop sleep and wake.
 //! - `error.rs`: `JoinError`, and the label that names a task in messages.
 //! - `contain.rs`: catching panics in user code the loop runs for itself;
 //!   `coop.rs`: the cooperative budget every leaf future spends from.
@@ -75,6 +76,7 @@ mod inspect;
 mod join;
 #[cfg(not(loom))]
 pub mod net;
+#[cfg(loom)]
 mod park;
 mod queue;
 mod shim;

@@ -6,7 +6,10 @@
 //! - the **local queue** ([`Local`]), a plain `VecDeque` that only the loop's
 //!   own thread touches. A wake on the loop's thread (one task waking another,
 //!   a timer firing) pushes here: no lock, no atomic read-modify-write on the
-//!   queue, no syscall.
+//!   queue, no syscall. It lives inside [`Shared`], behind [`OnLoopThread`],
+//!   which hands it out only on the thread that made the loop: so a waker,
+//!   wherever it is, needs nothing but its `Arc<Shared>` to choose between
+//!   the two queues.
 //! - the **injection queue** (in [`Shared`]), behind a mutex, for wakes that
 //!   happen on other threads (the blocking pool, a plain `std::thread`). The
 //!   loop moves its contents to the local queue once per turn.
@@ -36,22 +39,27 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use crate::park::Unparker;
+#[cfg(loom)]
+use crate::park::Interrupter;
 use crate::shim::{lock, thread_local, AtomicBool, Mutex, Ordering};
 use crate::task::{Schedule, TaskRef};
+#[cfg(not(loom))]
+use reactor::Interrupter;
 
-/// The part of a loop that other threads can reach: shared through `Arc` by
-/// the loop and by every task's header (and so by every waker).
+/// The loop: what other threads can reach (the injection queue, the sleep
+/// flag, the interrupter) and, for its own thread only, the local queue.
+/// Shared through `Arc` by the loop and by every task (and so every waker).
 pub(crate) struct Shared {
     injected: Mutex<Injected>,
     /// True while the loop is asleep in the reactor or deciding to sleep.
     /// Set by the loop, cleared by the loop or by the one waker that
     /// interrupts it (see the module docs for the handshake).
     sleeping: AtomicBool,
-    unparker: Unparker,
+    interrupter: Interrupter,
+    local: OnLoopThread<Local>,
 }
 
 /// What other threads hand to the loop. Guarded by `Shared::injected`.
@@ -66,20 +74,34 @@ struct Injected {
 }
 
 impl Shared {
-    pub(crate) fn new(unparker: Unparker) -> Arc<Shared> {
+    /// The queues of a new loop, owned by the calling thread.
+    pub(crate) fn new(interrupter: Interrupter) -> Arc<Shared> {
         Arc::new(Shared {
             injected: Mutex::new(Injected::default()),
             sleeping: AtomicBool::new(false),
-            unparker,
+            interrupter,
+            local: OnLoopThread::new(Local {
+                queue: RefCell::new(VecDeque::new()),
+                main_woken: Cell::new(false),
+            }),
         })
+    }
+
+    /// The local half. Only the loop uses this, and a loop never leaves the
+    /// thread that made it (a `Runtime` is not `Send`).
+    pub(crate) fn local(&self) -> &Local {
+        self.local
+            .get()
+            .expect("a loop's local queue is used on the loop's own thread")
     }
 
     // ANCHOR: schedule
     /// Queues a woken task on its loop: locally when called on the loop's own
     /// thread, through the injection queue from anywhere else.
-    pub(crate) fn schedule(self: &Arc<Self>, task: TaskRef) {
-        if let Some(task) = with_local(self, task, |local, task| local.push(task)) {
-            self.push_remote(task);
+    pub(crate) fn schedule(&self, task: TaskRef) {
+        match self.local.get() {
+            Some(local) => local.push(task),
+            None => self.push_remote(task),
         }
     }
 
@@ -98,16 +120,19 @@ impl Shared {
     }
     // ANCHOR_END: schedule
 
-    /// Is the caller on this loop's own thread (inside its `block_on`)?
-    pub(crate) fn is_loop_thread(self: &Arc<Self>) -> bool {
-        with_local(self, (), |_, ()| {}).is_none()
+    /// Is the caller on this loop's own thread?
+    pub(crate) fn is_loop_thread(&self) -> bool {
+        self.local.get().is_some()
     }
 
     /// Marks the main future woken, from any thread.
-    fn wake_main(self: &Arc<Self>) {
-        if with_local(self, (), |local, ()| local.main_woken.set(true)).is_some() {
-            lock(&self.injected).main_woken = true;
-            self.interrupt_if_sleeping();
+    fn wake_main(&self) {
+        match self.local.get() {
+            Some(local) => local.main_woken.set(true),
+            None => {
+                lock(&self.injected).main_woken = true;
+                self.interrupt_if_sleeping();
+            }
         }
     }
 
@@ -116,7 +141,7 @@ impl Shared {
         // `prepare_park`; the mutex above already orders the two sides, the
         // strong ordering is a second belt for readers who skip that proof.
         if self.sleeping.swap(false, Ordering::SeqCst) {
-            self.unparker.unpark();
+            self.interrupter.interrupt();
         }
     }
 
@@ -140,7 +165,8 @@ impl Shared {
     }
 
     /// Moves everything other threads queued into the local queue.
-    pub(crate) fn drain_into(&self, local: &Local) {
+    pub(crate) fn drain_injected(&self) {
+        let local = self.local();
         let mut injected = lock(&self.injected);
         if injected.main_woken {
             injected.main_woken = false;
@@ -179,24 +205,11 @@ impl futures_task::ArcWake for Shared {
 
 /// The part of a loop only its own thread touches.
 pub(crate) struct Local {
-    shared: Arc<Shared>,
     queue: RefCell<VecDeque<TaskRef>>,
     main_woken: Cell<bool>,
 }
 
 impl Local {
-    pub(crate) fn new(shared: Arc<Shared>) -> Local {
-        Local {
-            shared,
-            queue: RefCell::new(VecDeque::new()),
-            main_woken: Cell::new(false),
-        }
-    }
-
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
     pub(crate) fn push(&self, task: TaskRef) {
         self.queue.borrow_mut().push_back(task);
     }
@@ -227,44 +240,56 @@ impl Local {
     }
 }
 
-thread_local! {
-    /// The local queue of the loop running on this thread, if any.
-    // Not `const { .. }`: loom's `thread_local!` does not accept it.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static CURRENT: RefCell<Option<Rc<Local>>> = RefCell::new(None);
+// ANCHOR: on_loop_thread
+/// A value only one thread may touch: the one that made it. Any thread may
+/// hold the wrapper (it is inside the `Arc<Shared>` of every waker) and ask
+/// [`OnLoopThread::get`], which answers `Some` on the owner's thread and
+/// `None` everywhere else. That one check is how a wake chooses its queue.
+pub(crate) struct OnLoopThread<T> {
+    owner: u64,
+    value: T,
 }
 
-/// Calls `f` with the local queue if this thread is running the loop that
-/// owns `shared`; otherwise gives `value` back so the caller can take the
-/// cross-thread path. Also gives it back while the thread is being torn down.
-fn with_local<T>(shared: &Arc<Shared>, value: T, f: impl FnOnce(&Local, T)) -> Option<T> {
-    let mut value = Some(value);
-    let _ = CURRENT.try_with(|current| {
-        if let Ok(current) = current.try_borrow() {
-            if let Some(local) = current.as_ref() {
-                if Arc::ptr_eq(&local.shared, shared) {
-                    f(local, value.take().expect("value is taken once"));
-                }
-            }
+// SAFETY: `get` gives `&T` only on the owner thread, so no two threads ever
+// hold a `&T` at once and `T` need not be `Sync`. `T: Send` covers the one
+// thing another thread may do with the value: drop it, when the last
+// `Arc<Shared>` goes away there.
+unsafe impl<T: Send> Sync for OnLoopThread<T> {}
+
+impl<T> OnLoopThread<T> {
+    fn new(value: T) -> OnLoopThread<T> {
+        OnLoopThread {
+            owner: this_thread().expect("a loop is made on a thread that is not ending"),
+            value,
         }
-    });
-    value
-}
+    }
 
-/// Makes `local` this thread's current local queue until the guard drops.
-pub(crate) fn enter(local: Rc<Local>) -> EnterGuard {
-    let previous = CURRENT.with(|current| current.replace(Some(local)));
-    EnterGuard { previous }
-}
-
-/// Restores the previous current queue (normally none) when dropped.
-pub(crate) struct EnterGuard {
-    previous: Option<Rc<Local>>,
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        let _ = CURRENT.try_with(|current| current.replace(previous));
+    /// The value, if this is the owner's thread.
+    #[inline]
+    fn get(&self) -> Option<&T> {
+        (this_thread() == Some(self.owner)).then_some(&self.value)
     }
 }
+
+/// A number for the calling thread, unique in the process and never reused
+/// (an address or an OS thread id can be reused once a thread ends).
+/// `None` on a thread that is being torn down: it is nobody's loop.
+#[inline]
+fn this_thread() -> Option<u64> {
+    thread_local! {
+        // Not `const { .. }`: loom's `thread_local!` does not accept it.
+        #[allow(clippy::missing_const_for_thread_local)]
+        static ID: Cell<u64> = Cell::new(0);
+    }
+    // Numbers only need to be unique, so Relaxed is enough; a std atomic
+    // even under loom, since it is part of no handshake.
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    ID.try_with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        }
+        id.get()
+    })
+    .ok()
+}
+// ANCHOR_END: on_loop_thread
