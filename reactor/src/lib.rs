@@ -33,10 +33,8 @@ use mio::{Events, Poll, Token};
 mod registrations;
 mod timers;
 pub mod wait_list;
-mod waking;
 pub use registrations::{Direction, IoKey, Registrations};
 pub use timers::{deadline_after, TimerKey, Timers};
-pub use waking::{waking_as, waking_for, WakeSource};
 
 /// The token of the cross-thread [`Interrupter`]. Registrations use tokens
 /// below it (see `registrations.rs`), so it never collides with a socket's.

@@ -70,6 +70,55 @@ macro_rules! trace {
 }
 pub(crate) use trace;
 
+/// Why a task was put in the run queue, as the trace tells it. The loop
+/// knows: it notes the reason right after the phase that queued the task
+/// (spawning, a task's poll, the reactor's socket or timer wakes, taking in
+/// wakes from other threads), and only while tracing is on. Nothing about it
+/// lives in the task or the reactor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Queued {
+    Spawned,
+    ByTask,
+    BySocket,
+    ByTimer,
+    FromThread,
+}
+
+impl Queued {
+    fn words(self) -> &'static str {
+        match self {
+            Queued::Spawned => "just spawned",
+            Queued::ByTask => "woken on the loop's thread, by another task or itself",
+            Queued::BySocket => "woken by socket readiness",
+            Queued::ByTimer => "woken by a timer",
+            Queued::FromThread => "woken from another thread",
+        }
+    }
+}
+
+std::thread_local! {
+    /// Why each queued task is queued (tracing only), by task id.
+    static QUEUED: std::cell::RefCell<std::collections::HashMap<u64, Queued>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Notes why task `id` was just queued. The first reason stands until the
+/// task is polled (a queued task is not queued twice).
+pub(crate) fn note_queued(id: u64, why: Queued) {
+    let _ = QUEUED.try_with(|q| {
+        q.borrow_mut().entry(id).or_insert(why);
+    });
+}
+
+/// Why task `id` is being polled, in words; forgets the reason.
+pub(crate) fn why_queued(id: u64) -> &'static str {
+    QUEUED
+        .try_with(|q| q.borrow_mut().remove(&id))
+        .ok()
+        .flatten()
+        .map_or("woken", Queued::words)
+}
+
 /// Who is being polled: a task, or the future given to `block_on`.
 #[derive(Clone, Debug)]
 pub(crate) enum Polled {

@@ -30,16 +30,16 @@ use std::time::Duration;
 use crate::blocking::Pool;
 use crate::contain::contain;
 use crate::coop;
-use crate::debug::{self, trace, Polled, SlowPolls};
+use crate::debug::{self, trace, Polled, Queued, SlowPolls};
 use crate::inspect::{self, WaitRecord};
 use crate::join::JoinHandle;
 #[cfg(loom)]
 use crate::park::Reactor; // a condvar loom can see, in place of epoll
-use crate::queue::Shared;
+use crate::queue::{Local, Shared};
 use crate::shim::thread_local;
 use crate::sync::oneshot;
 use crate::table::TaskTable;
-use crate::task::{self, TaskRef};
+use crate::task::{self, Ran, TaskRef};
 #[cfg(not(loom))]
 use reactor::Reactor;
 
@@ -340,7 +340,7 @@ impl Runtime {
                 polls_since_io = 0;
             }
             // 4. Wakes that other threads queued for us.
-            core.shared.drain_injected();
+            core.drain_injected();
         }
     }
     // ANCHOR_END: block_on
@@ -378,6 +378,9 @@ impl Core {
         }
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
+        if debug::tracing() {
+            debug::note_queued(task.header().id(), Queued::Spawned);
+        }
         self.shared.local().push(task);
         JoinHandle::new(join)
     }
@@ -390,18 +393,23 @@ impl Core {
     // ANCHOR: run_ready_tasks
     /// Runs at most `max` tasks from the local queue; returns how many ran.
     fn run_ready_tasks(&self, max: u32) -> u32 {
-        let mut ran = 0;
+        let local = self.shared.local();
         let tracing = debug::tracing();
+        let mut ran = 0;
         while ran < max {
-            let Some(task) = self.shared.local().pop() else {
+            let Some(task) = local.pop() else {
                 break;
             };
-            let slot = task.header().slot();
             if tracing {
-                trace!("poll {} ({})", describe(&task), task.header().wake_reason());
+                trace!(
+                    "poll {} ({})",
+                    describe(&task),
+                    debug::why_queued(task.header().id())
+                );
             }
+            let queued_before = if tracing { local.len() } else { 0 };
             // Each poll gets a fresh cooperative budget (see `coop.rs`).
-            let done = match &self.slow_polls {
+            let ran_now = match &self.slow_polls {
                 None => coop::with_budget(|| task.run()),
                 Some(slow) => {
                     let label = describe(&task);
@@ -409,7 +417,10 @@ impl Core {
                         .timed(label, || coop::with_budget(|| task.run()))
                 }
             };
-            if done {
+            if tracing {
+                note_queued_since(local, queued_before, Queued::ByTask);
+            }
+            if let Ran::Completed { slot } = ran_now {
                 // Completed: forget it. The table's reference is dropped
                 // outside the borrow, since it may be the last one.
                 let finished = self.tasks.borrow_mut().remove(slot);
@@ -427,7 +438,13 @@ impl Core {
     /// Polls the main future, timed in debug mode.
     fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
         trace!("poll the main future");
-        match &self.slow_polls {
+        let tracing = debug::tracing();
+        let queued_before = if tracing {
+            self.shared.local().len()
+        } else {
+            0
+        };
+        let result = match &self.slow_polls {
             None => poll(),
             Some(slow) => {
                 let main = Polled::Main {
@@ -435,6 +452,24 @@ impl Core {
                 };
                 slow.borrow_mut().timed(main, poll)
             }
+        };
+        if tracing {
+            note_queued_since(self.shared.local(), queued_before, Queued::ByTask);
+        }
+        result
+    }
+
+    /// Step 4: takes in what other threads queued, noting why for the trace.
+    fn drain_injected(&self) {
+        let tracing = debug::tracing();
+        let queued_before = if tracing {
+            self.shared.local().len()
+        } else {
+            0
+        };
+        self.shared.drain_injected();
+        if tracing {
+            note_queued_since(self.shared.local(), queued_before, Queued::FromThread);
         }
     }
 
@@ -460,12 +495,45 @@ impl Core {
         match turn {
             Ok(turn) => {
                 trace!("{}", debug::describe_turn(&turn));
-                wake_gathered(&mut woken, turn.socket_wakers);
+                let (sockets, timers) = woken.split_at_mut(turn.socket_wakers);
+                self.wake_gathered(sockets, Queued::BySocket);
+                self.wake_gathered(timers, Queued::ByTimer);
+                woken.clear();
             }
             Err(e) => panic!("the event loop's poll failed and it cannot go on: {e}"),
         }
         self.woken.set(woken);
     }
+
+    // ANCHOR: wake_gathered
+    /// Wakes wakers a turn of the reactor gathered, in the order the OS
+    /// reported them (`why`: their sockets became ready, or their timers
+    /// fired). A waker is user code and may panic: the panic is reported,
+    /// and the wakers after it are still woken.
+    fn wake_gathered(&self, wakers: &mut [Waker], why: Queued) {
+        let tracing = debug::tracing();
+        let queued_before = if tracing {
+            self.shared.local().len()
+        } else {
+            0
+        };
+        let mut next = 0;
+        while next < wakers.len() {
+            contain("a waker woken by the reactor", || {
+                while next < wakers.len() {
+                    // Take the waker out, leaving a no-op one, so a panic in
+                    // it leaves the rest where the next round finds them.
+                    let waker = std::mem::replace(&mut wakers[next], Waker::noop().clone());
+                    next += 1;
+                    waker.wake();
+                }
+            });
+        }
+        if tracing {
+            note_queued_since(self.shared.local(), queued_before, why);
+        }
+    }
+    // ANCHOR_END: wake_gathered
 
     /// Drops every task that is still pending, on this thread: the end of a
     /// loop. Dropping a future may wake, or even spawn, other tasks, so this
@@ -481,43 +549,10 @@ impl Core {
                 task.shutdown();
             }
         }
-        drop(self.shared.local().take_all());
         drop(self.shared.close());
         self.blocking.shutdown();
     }
 }
-
-// ANCHOR: wake_gathered
-/// Wakes the wakers a turn of the reactor gathered, sockets' first, in the
-/// order the OS reported them. A waker is user code and may panic: the
-/// panic is reported, and the wakers after it are still woken.
-fn wake_gathered(woken: &mut Vec<Waker>, socket_wakers: usize) {
-    let mut next = 0;
-    while next < woken.len() {
-        contain("a waker woken by the reactor", || {
-            while next < woken.len() {
-                #[cfg(not(loom))]
-                let source = if next < socket_wakers {
-                    reactor::WakeSource::Socket
-                } else {
-                    reactor::WakeSource::Timer
-                };
-                // Take the waker out, leaving a no-op one, so a panic in it
-                // leaves the rest of the batch where the next round finds it.
-                let waker = std::mem::replace(&mut woken[next], Waker::noop().clone());
-                next += 1;
-                #[cfg(not(loom))]
-                reactor::waking_as(source, || waker.wake());
-                #[cfg(loom)]
-                waker.wake();
-            }
-        });
-    }
-    #[cfg(loom)]
-    let _ = socket_wakers;
-    woken.clear();
-}
-// ANCHOR_END: wake_gathered
 
 /// A weak handle to a loop, for futures that must reach their loop again
 /// later: a `Sleep` cancels its timer when dropped, perhaps after the loop
@@ -611,6 +646,14 @@ impl Drop for Running {
         self.core.running_since.set(None);
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| current.replace(previous));
+    }
+}
+
+/// For the trace: the tasks queued since the local queue held
+/// `queued_before`, and why they were (the loop knows: it just ran that phase).
+fn note_queued_since(local: &Local, queued_before: usize, why: Queued) {
+    for id in local.ids_from(queued_before) {
+        debug::note_queued(id, why);
     }
 }
 

@@ -199,6 +199,8 @@ std::thread_local! {
     static RECORD: Cell<WaitRecord> = const { Cell::new(WaitRecord::NONE) };
     /// The id of the task being polled on this thread.
     static CURRENT_TASK: Cell<u64> = const { Cell::new(0) };
+    /// True once a task on this thread was given a name.
+    static ANY_NAMES: Cell<bool> = const { Cell::new(false) };
     /// Names given with `spawn_named`, by task id.
     static NAMES: RefCell<Option<HashMap<u64, Arc<str>>>> = const { RefCell::new(None) };
     /// Each gathering task's children's records, by task id.
@@ -260,6 +262,7 @@ impl Drop for Recording {
 
 /// Remembers `name` for task `id` (a `spawn_named` task).
 pub(crate) fn set_name(id: u64, name: &str) {
+    ANY_NAMES.with(|any| any.set(true));
     NAMES.with(|names| {
         names
             .borrow_mut()
@@ -268,8 +271,18 @@ pub(crate) fn set_name(id: u64, name: &str) {
     });
 }
 
-/// Forgets task `id`'s name: it has finished.
-pub(crate) fn forget_name(id: u64) {
+/// Task `id` has finished: forget its name, if it had one. Cheap when no
+/// task was ever named on this thread (one flag), so the task needs no
+/// "named" bit of its own.
+#[inline]
+pub(crate) fn task_finished(id: u64) {
+    if ANY_NAMES.try_with(Cell::get).unwrap_or(false) {
+        forget_name(id);
+    }
+}
+
+#[cold]
+fn forget_name(id: u64) {
     let _ = NAMES.try_with(|names| names.borrow_mut().as_mut().map(|n| n.remove(&id)));
 }
 

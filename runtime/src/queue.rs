@@ -98,6 +98,7 @@ impl Shared {
     // ANCHOR: schedule
     /// Queues a woken task on its loop: locally when called on the loop's own
     /// thread, through the injection queue from anywhere else.
+    #[inline]
     pub(crate) fn schedule(&self, task: TaskRef) {
         match self.local.get() {
             Some(local) => local.push(task),
@@ -105,6 +106,7 @@ impl Shared {
         }
     }
 
+    #[inline(never)] // keeps the local path of `schedule` small enough to inline
     fn push_remote(&self, task: TaskRef) {
         let mut injected = lock(&self.injected);
         if injected.closed {
@@ -119,11 +121,6 @@ impl Shared {
         self.interrupt_if_sleeping();
     }
     // ANCHOR_END: schedule
-
-    /// Is the caller on this loop's own thread?
-    pub(crate) fn is_loop_thread(&self) -> bool {
-        self.local.get().is_some()
-    }
 
     /// Marks the main future woken, from any thread.
     fn wake_main(&self) {
@@ -175,11 +172,17 @@ impl Shared {
         local.queue.borrow_mut().append(&mut injected.tasks);
     }
 
-    /// Ends the loop's injection queue and returns what was still in it.
-    pub(crate) fn close(&self) -> VecDeque<TaskRef> {
+    /// Ends the loop: empties both queues and returns what was in them.
+    /// From now on every wake, on any thread, takes the injection path and
+    /// finds it closed, so it drops its task instead of queueing it where
+    /// nobody will look (which would also keep the task and this `Shared`
+    /// alive through each other).
+    pub(crate) fn close(&self) -> (VecDeque<TaskRef>, VecDeque<TaskRef>) {
+        let local = self.local().take_all();
+        self.local.disown();
         let mut injected = lock(&self.injected);
         injected.closed = true;
-        std::mem::take(&mut injected.tasks)
+        (local, std::mem::take(&mut injected.tasks))
     }
 }
 
@@ -188,10 +191,6 @@ impl Schedule for Shared {
     #[inline]
     fn schedule(shared: &Arc<Shared>, task: TaskRef) {
         shared.schedule(task);
-    }
-
-    fn is_loop_thread(shared: &Arc<Shared>) -> bool {
-        shared.is_loop_thread()
     }
 }
 
@@ -210,12 +209,14 @@ pub(crate) struct Local {
 }
 
 impl Local {
+    #[inline]
     pub(crate) fn push(&self, task: TaskRef) {
         self.queue.borrow_mut().push_back(task);
     }
 
     /// The next task to run. The `RefCell` borrow ends before the task runs,
     /// so the task may wake others (and itself) while it is polled.
+    #[inline]
     pub(crate) fn pop(&self) -> Option<TaskRef> {
         self.queue.borrow_mut().pop_front()
     }
@@ -227,6 +228,21 @@ impl Local {
 
     pub(crate) fn wake_main_here(&self) {
         self.main_woken.set(true);
+    }
+
+    /// Tasks in the queue now.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.borrow().len()
+    }
+
+    /// The ids of the tasks from position `start` to the back (for the
+    /// trace, which notes why each newly queued task is there).
+    pub(crate) fn ids_from(&self, start: usize) -> Vec<u64> {
+        let queue = self.queue.borrow();
+        queue
+            .range(start.min(queue.len())..)
+            .map(|t| t.header().id())
+            .collect()
     }
 
     /// Is there anything to do without waiting for the OS?
@@ -246,7 +262,10 @@ impl Local {
 /// [`OnLoopThread::get`], which answers `Some` on the owner's thread and
 /// `None` everywhere else. That one check is how a wake chooses its queue.
 pub(crate) struct OnLoopThread<T> {
-    owner: u64,
+    /// The owner's number from `this_thread`, or 0 (no thread's) once the
+    /// loop has ended. Relaxed: each thread compares it with its own
+    /// number, and only the owner ever changes it.
+    owner: AtomicU64,
     value: T,
 }
 
@@ -258,8 +277,9 @@ unsafe impl<T: Send> Sync for OnLoopThread<T> {}
 
 impl<T> OnLoopThread<T> {
     fn new(value: T) -> OnLoopThread<T> {
+        let owner = this_thread().expect("a loop is made on a thread that is not ending");
         OnLoopThread {
-            owner: this_thread().expect("a loop is made on a thread that is not ending"),
+            owner: AtomicU64::new(owner),
             value,
         }
     }
@@ -267,7 +287,13 @@ impl<T> OnLoopThread<T> {
     /// The value, if this is the owner's thread.
     #[inline]
     fn get(&self) -> Option<&T> {
-        (this_thread() == Some(self.owner)).then_some(&self.value)
+        let owner = self.owner.load(std::sync::atomic::Ordering::Relaxed);
+        (this_thread() == Some(owner)).then_some(&self.value)
+    }
+
+    /// From now on no thread gets the value, its owner included.
+    fn disown(&self) {
+        self.owner.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -276,9 +302,14 @@ impl<T> OnLoopThread<T> {
 /// `None` on a thread that is being torn down: it is nobody's loop.
 #[inline]
 fn this_thread() -> Option<u64> {
+    // `const`, so that reading it is a plain load (this runs on every
+    // wake); loom's `thread_local!` does not accept `const`.
+    #[cfg(not(loom))]
     thread_local! {
-        // Not `const { .. }`: loom's `thread_local!` does not accept it.
-        #[allow(clippy::missing_const_for_thread_local)]
+        static ID: Cell<u64> = const { Cell::new(0) };
+    }
+    #[cfg(loom)]
+    thread_local! {
         static ID: Cell<u64> = Cell::new(0);
     }
     // Numbers only need to be unique, so Relaxed is enough; a std atomic

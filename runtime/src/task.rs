@@ -71,15 +71,24 @@ pub(crate) type TaskRef = Arc<dyn Runnable>;
 
 /// What the loop does with a task, whatever its future's type.
 pub(crate) trait Runnable: Send + Sync {
-    /// Polls the future once (or drops it if `abort` was requested).
-    /// Returns true if the task completed in this run, so the loop can
-    /// forget it. Called only on the loop's thread.
-    #[must_use]
-    fn run(self: Arc<Self>) -> bool;
+    /// Polls the future once (or drops it if `abort` was requested), and
+    /// says whether the task completed, so the loop can forget it. Called
+    /// only on the loop's thread.
+    fn run(self: Arc<Self>) -> Ran;
     /// Drops the future now, because the loop is ending; a `JoinHandle`
     /// still held will report the task as cancelled. Loop thread only.
     fn shutdown(&self);
     fn header(&self) -> &Header;
+}
+
+/// What one [`Runnable::run`] did.
+#[must_use]
+pub(crate) enum Ran {
+    /// The task waits for a wake (or was already complete: a stale entry).
+    Pending,
+    /// The task completed in this run: the loop forgets it at `slot` of its
+    /// task table.
+    Completed { slot: usize },
 }
 
 /// Where a woken task goes: its loop's run queues. `queue.rs`'s `Shared`
@@ -88,8 +97,6 @@ pub(crate) trait Runnable: Send + Sync {
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// Queues `task` on its loop. Called from any thread.
     fn schedule(scheduler: &Arc<Self>, task: TaskRef);
-    /// True when called on the loop's own thread (for the trace's reasons).
-    fn is_loop_thread(scheduler: &Arc<Self>) -> bool;
 }
 
 // ANCHOR: state
@@ -111,13 +118,6 @@ const CANCEL_REQUESTED: usize = 0b100;
 /// A `JoinHandle` still exists and may want the output. Cleared when the
 /// handle is dropped. Loop thread only, like `CANCEL_REQUESTED`.
 const JOIN_INTEREST: usize = 0b1000;
-/// The task has a name in `inspect`'s name map, to forget when it ends.
-/// Loop thread only.
-const NAMED: usize = 0b1_0000;
-/// Why the task was last scheduled, for `LOOPLET_TRACE` only: three bits,
-/// written by the waker (any thread) when tracing is on. See `WakeReason`.
-const REASON_SHIFT: u32 = 5;
-const REASON_MASK: usize = 0b111 << REASON_SHIFT;
 
 impl State {
     fn new_scheduled() -> State {
@@ -129,6 +129,7 @@ impl State {
     /// (a value sent on a channel, say) to the poll that follows, whose
     /// `start_poll` is the Acquire that pairs with it.
     #[must_use]
+    #[inline]
     fn schedule(&self) -> bool {
         let prev = self.0.fetch_or(SCHEDULED, Ordering::AcqRel);
         prev & (SCHEDULED | COMPLETE) == 0
@@ -137,6 +138,7 @@ impl State {
     /// Before a poll: clear SCHEDULED so a wake during the poll counts.
     /// Returns false if the task already completed (a stale queue entry).
     #[must_use]
+    #[inline]
     fn start_poll(&self) -> bool {
         let prev = self.0.fetch_and(!SCHEDULED, Ordering::AcqRel);
         prev & COMPLETE == 0
@@ -144,17 +146,20 @@ impl State {
 
     /// After the last poll. The Release half pairs with the Acquire in
     /// `is_complete`.
+    #[inline]
     fn complete(&self) {
         self.0.fetch_or(COMPLETE, Ordering::AcqRel);
     }
 
+    #[inline]
     fn is_complete(&self) -> bool {
         self.0.load(Ordering::Acquire) & COMPLETE != 0
     }
 
-    /// The loop-thread-only flags (`CANCEL_REQUESTED`, `JOIN_INTEREST`,
-    /// `NAMED`). Relaxed: only the loop's thread sets or reads them, so
+    /// The loop-thread-only flags (`CANCEL_REQUESTED`, `JOIN_INTEREST`).
+    /// Relaxed: only the loop's thread sets or reads them, so
     /// there is nothing to order with.
+    #[inline]
     fn set_flag(&self, flag: usize, on: bool) {
         if on {
             self.0.fetch_or(flag, Ordering::Relaxed);
@@ -163,40 +168,10 @@ impl State {
         }
     }
 
+    #[inline]
     fn has_flag(&self, flag: usize) -> bool {
         self.0.load(Ordering::Relaxed) & flag != 0
     }
-
-    /// Records why the task was scheduled (tracing only). Relaxed: the
-    /// reason is a hint for a human, ordered with nothing.
-    fn set_reason(&self, reason: WakeReason) {
-        let bits = (reason as usize) << REASON_SHIFT;
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
-                Some(s & !REASON_MASK | bits)
-            });
-    }
-
-    fn reason(&self) -> WakeReason {
-        match (self.0.load(Ordering::Relaxed) & REASON_MASK) >> REASON_SHIFT {
-            1 => WakeReason::Timer,
-            2 => WakeReason::Socket,
-            3 => WakeReason::Task,
-            4 => WakeReason::Thread,
-            _ => WakeReason::Spawned,
-        }
-    }
-}
-
-/// Why a task is in the run queue, as `LOOPLET_TRACE` tells it.
-#[derive(Clone, Copy)]
-enum WakeReason {
-    Spawned = 0,
-    Timer = 1,
-    Socket = 2,
-    Task = 3,
-    Thread = 4,
 }
 // ANCHOR_END: state
 
@@ -229,15 +204,10 @@ impl Header {
         TaskLabel::new(self.id, self.spawned_at)
     }
 
-    /// Why the task was last scheduled, in words (`LOOPLET_TRACE`).
-    pub(crate) fn wake_reason(&self) -> &'static str {
-        match self.state.reason() {
-            WakeReason::Spawned => "just spawned",
-            WakeReason::Timer => "woken by a timer",
-            WakeReason::Socket => "woken by socket readiness",
-            WakeReason::Task => "woken on the loop's thread, by another task or itself",
-            WakeReason::Thread => "woken from another thread",
-        }
+    /// Unique within the process, never reused.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// (id, spawn location, polls, what it waits on), for `tasks()`.
@@ -254,9 +224,9 @@ impl Header {
     /// Gives the task a name (`spawn_named`).
     pub(crate) fn set_name(&self, name: &str) {
         inspect::set_name(self.id, name);
-        self.state.set_flag(NAMED, true);
     }
 
+    #[inline]
     pub(crate) fn slot(&self) -> usize {
         self.slot.get() as usize
     }
@@ -348,6 +318,13 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
         f(stage)
     }
 
+    /// The answer of a run in which the task completed.
+    fn completed(&self) -> Ran {
+        Ran::Completed {
+            slot: self.header.slot(),
+        }
+    }
+
     /// Stores the task's result and tells whoever waits for it.
     ///
     /// Two kinds of user code run here on the loop's behalf, and a panic in
@@ -367,9 +344,7 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
         if let Some(result) = unwanted {
             drop_unwanted(&self.header, result); // its report names the task
         }
-        if self.header.state.has_flag(NAMED) {
-            inspect::forget_name(self.header.id);
-        }
+        inspect::task_finished(self.header.id);
         if let Some(waker) = self.header.join_waker.take() {
             contain(
                 format_args!(
@@ -384,14 +359,14 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
 
 impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
     // ANCHOR: run
-    fn run(self: Arc<Self>) -> bool {
+    fn run(self: Arc<Self>) -> Ran {
         if !self.header.state.start_poll() {
-            return false; // completed while it sat in the queue
+            return Ran::Pending; // completed while it sat in the queue
         }
         if self.header.state.has_flag(CANCEL_REQUESTED) {
             drop_future(&self);
             self.finish(Err(JoinError::cancelled(self.header.describe())));
-            return true;
+            return self.completed();
         }
         self.header
             .polls
@@ -414,14 +389,14 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
         let result = match poll {
             Ok(Poll::Pending) => {
                 self.header.waiting_on.set(inspect::task_poll_record());
-                return false;
+                return Ran::Pending;
             }
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(JoinError::panic(self.header.describe(), payload)),
         };
         drop_future(&self);
         self.finish(result);
-        true
+        self.completed()
     }
     // ANCHOR_END: run
 
@@ -452,33 +427,6 @@ fn drop_future<F: Future, S: Schedule>(task: &TaskCell<F, S>) {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
     });
 }
-
-// ANCHOR: wake_reason
-/// Out of line and marked cold, so that the wake path stays small enough to
-/// be inlined; it runs only for readers of `LOOPLET_TRACE`.
-#[cold]
-#[inline(never)]
-fn note_wake_reason<S: Schedule>(header: &Header, scheduler: &Arc<S>) {
-    header.state.set_reason(wake_reason(scheduler));
-}
-
-/// Why a wake is happening: the reactor says whether it is dispatching a
-/// socket event or firing a timer; otherwise it is the loop's own thread
-/// (a task) or another thread.
-fn wake_reason<S: Schedule>(scheduler: &Arc<S>) -> WakeReason {
-    #[cfg(not(loom))]
-    match reactor::waking_for() {
-        Some(reactor::WakeSource::Timer) => return WakeReason::Timer,
-        Some(reactor::WakeSource::Socket) => return WakeReason::Socket,
-        None => {}
-    }
-    if S::is_loop_thread(scheduler) {
-        WakeReason::Task
-    } else {
-        WakeReason::Thread
-    }
-}
-// ANCHOR_END: wake_reason
 
 // ANCHOR: unretrieved
 /// A task's result that nobody will take (its handle was dropped): a panic
@@ -516,9 +464,6 @@ impl<F: Future + 'static, S: Schedule> ArcWake for TaskCell<F, S> {
     #[inline]
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.schedule() {
-            if crate::debug::tracing() {
-                note_wake_reason(&arc_self.header, &arc_self.scheduler); // cold: trace only
-            }
             // The clone is a reference count, not an allocation.
             let task: TaskRef = arc_self.clone();
             S::schedule(&arc_self.scheduler, task);
