@@ -1,12 +1,15 @@
 //! Seeing inside the loop: slow-poll warnings, the watchdog, `tasks()` and
 //! its "waiting on" records, and the report of a panic nobody awaited.
 //!
-//! What goes to stderr is read from a child process: each `scenario_*` test
-//! does nothing unless this file's own tests start it with
-//! `LOOPLET_SCENARIO` set, and the parent checks what it printed.
+//! Reports are read in process: each loop sends them to a `Vec` with
+//! `Builder::report_to`. Only what the environment switches on for a whole
+//! process (`LOOPLET_DEBUG`, `LOOPLET_TRACE`) runs in a child process: a
+//! `scenario_*` test does nothing unless this file's own tests start it with
+//! `LOOPLET_SCENARIO` set, and the parent reads its stderr.
 
 use std::future::Future;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runtime::sync::Queue;
@@ -37,19 +40,32 @@ fn in_scenario(name: &str) -> bool {
     std::env::var("LOOPLET_SCENARIO").is_ok_and(|s| s == name)
 }
 
-fn with_threshold(ms: u64) -> runtime::Runtime {
-    Builder::new()
-        .slow_poll_threshold(Duration::from_millis(ms))
-        .build()
-        .unwrap()
+/// The lines a loop reported, collected in process (`Builder::report_to`).
+type Lines = Arc<Mutex<Vec<String>>>;
+
+/// A loop whose reports go to a `Vec`, with a slow-poll threshold of `ms`
+/// if given.
+fn reporting_loop(ms: Option<u64>) -> (runtime::Runtime, Lines) {
+    let lines = Lines::default();
+    let mut builder = Builder::new();
+    if let Some(ms) = ms {
+        builder.slow_poll_threshold(Duration::from_millis(ms));
+    }
+    builder.report_to({
+        let lines = lines.clone();
+        move |line: &str| lines.lock().unwrap().push(line.to_string())
+    });
+    (builder.build().unwrap(), lines)
+}
+
+fn joined(lines: &Lines) -> String {
+    lines.lock().unwrap().join("\n")
 }
 
 #[test]
-fn scenario_slow() {
-    if !in_scenario("slow") {
-        return;
-    }
-    with_threshold(50).block_on(async {
+fn a_slow_poll_is_reported_with_name_and_location_and_a_quick_one_is_not() {
+    let (rt, lines) = reporting_loop(Some(50));
+    rt.block_on(async {
         spawn_named("sleepy-handler", async {
             std::thread::sleep(Duration::from_millis(300)); // blocks the loop
         })
@@ -61,50 +77,52 @@ fn scenario_slow() {
         .await
         .unwrap();
     });
-}
-
-#[test]
-fn a_slow_poll_is_reported_with_name_and_location_and_a_quick_one_is_not() {
-    let err = run_scenario("slow", &[]);
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("looplet: ")).collect();
-    assert_eq!(lines.len(), 1, "exactly one slow-poll line:\n{err}");
-    assert!(lines[0].contains("\"sleepy-handler\""), "{err}");
+    drop(rt);
+    let all = joined(&lines);
+    let slow: Vec<String> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("looplet: "))
+        .cloned()
+        .collect();
+    assert_eq!(slow.len(), 1, "exactly one slow-poll line:\n{all}");
+    assert!(slow[0].contains("\"sleepy-handler\""), "{all}");
     assert!(
-        lines[0].contains("tests/debug.rs:"),
-        "the spawn location: {err}"
+        slow[0].contains("tests/debug.rs:"),
+        "the spawn location: {all}"
     );
-    assert!(lines[0].contains("in one poll"), "{err}");
-}
-
-#[test]
-fn scenario_watchdog() {
-    if !in_scenario("watchdog") {
-        return;
-    }
-    with_threshold(100).block_on(async {
-        spawn_named("stuck", async {
-            std::thread::sleep(Duration::from_secs(2));
-            eprintln!("MARK: the blocking poll returned");
-        })
-        .await
-        .unwrap();
-    });
+    assert!(slow[0].contains("in one poll"), "{all}");
 }
 
 #[test]
 fn the_watchdog_reports_a_blocking_poll_before_it_returns() {
-    let err = run_scenario("watchdog", &[]);
-    let watchdog = err.find("looplet watchdog:").expect(&err);
-    let returned = err.find("MARK: the blocking poll returned").expect(&err);
+    let (rt, lines) = reporting_loop(Some(100));
+    rt.block_on(async {
+        let lines = lines.clone();
+        spawn_named("stuck", async move {
+            std::thread::sleep(Duration::from_secs(2));
+            lines
+                .lock()
+                .unwrap()
+                .push("MARK: the blocking poll returned".into());
+        })
+        .await
+        .unwrap();
+    });
+    drop(rt);
+    let all = joined(&lines);
+    let watchdog = all.find("looplet watchdog:").expect(&all);
+    let returned = all.find("MARK: the blocking poll returned").expect(&all);
     assert!(
         watchdog < returned,
-        "the watchdog spoke after the poll returned:\n{err}"
+        "the watchdog spoke after the poll returned:\n{all}"
     );
-    assert!(err[watchdog..].contains("\"stuck\""), "{err}");
+    assert!(all[watchdog..].contains("\"stuck\""), "{all}");
     assert_eq!(
-        err.matches("looplet watchdog:").count(),
+        all.matches("looplet watchdog:").count(),
         1,
-        "reported once:\n{err}"
+        "reported once:\n{all}"
     );
 }
 
@@ -121,9 +139,18 @@ fn scenario_quiet() {
 }
 
 #[test]
-fn with_the_threshold_off_nothing_is_printed() {
-    let err = run_scenario("quiet", &[]);
-    assert!(!err.contains("looplet"), "{err}");
+fn with_the_threshold_off_nothing_is_reported() {
+    if std::env::var_os("LOOPLET_DEBUG").is_some() {
+        return; // the environment turned debug mode on for every loop
+    }
+    let (rt, lines) = reporting_loop(None);
+    rt.block_on(async {
+        spawn(async { std::thread::sleep(Duration::from_millis(200)) })
+            .await
+            .unwrap();
+    });
+    drop(rt);
+    assert!(lines.lock().unwrap().is_empty(), "{}", joined(&lines));
 }
 
 #[test]
@@ -133,12 +160,9 @@ fn looplet_debug_turns_the_threshold_on() {
 }
 
 #[test]
-fn scenario_panics() {
-    if !in_scenario("panics") {
-        return;
-    }
-    std::panic::set_hook(Box::new(|_| {})); // only looplet's report, please
-    block_on(async {
+fn an_unretrieved_panic_is_reported_once_and_an_awaited_one_not_at_all() {
+    let (rt, lines) = reporting_loop(None);
+    rt.block_on(async {
         drop(spawn_named("detached-failure", async {
             yield_now().await;
             panic!("boom in a detached task");
@@ -151,19 +175,16 @@ fn scenario_panics() {
         }
         drop(dropped_late);
     });
-}
-
-#[test]
-fn an_unretrieved_panic_is_reported_once_and_an_awaited_one_not_at_all() {
-    let err = run_scenario("panics", &[]);
-    assert_eq!(err.matches("boom in a detached task").count(), 1, "{err}");
-    assert!(err.contains("\"detached-failure\""), "{err}");
-    assert!(err.contains("nobody awaited"), "{err}");
-    assert!(!err.contains("boom in an awaited task"), "{err}");
+    drop(rt);
+    let all = joined(&lines);
+    assert_eq!(all.matches("boom in a detached task").count(), 1, "{all}");
+    assert!(all.contains("\"detached-failure\""), "{all}");
+    assert!(all.contains("nobody awaited"), "{all}");
+    assert!(!all.contains("boom in an awaited task"), "{all}");
     assert_eq!(
-        err.matches("boom, handle dropped after the end").count(),
+        all.matches("boom, handle dropped after the end").count(),
         1,
-        "{err}"
+        "{all}"
     );
 }
 
@@ -371,13 +392,8 @@ fn looplet_trace_says_which_task_ran_and_why() {
 }
 
 #[test]
-fn scenario_contained() {
-    if !in_scenario("contained") {
-        return;
-    }
-    use std::sync::Arc;
+fn panics_in_drops_and_wakers_are_contained_and_reported() {
     use std::task::{Context, Wake};
-    std::panic::set_hook(Box::new(|_| {})); // only looplet's reports, please
 
     /// An output whose `Drop` panics.
     struct PanicsOnDrop;
@@ -401,7 +417,8 @@ fn scenario_contained() {
         }
     }
 
-    block_on(async {
+    let (rt, lines) = reporting_loop(None);
+    let sum = rt.block_on(async {
         // 1. A detached task whose output panics when dropped.
         drop(spawn(async { PanicsOnDrop }));
         // 2. A detached task that panics with a payload that panics when dropped.
@@ -428,34 +445,17 @@ fn scenario_contained() {
         }
         assert!(handle.is_finished());
         drop(handle);
-        println!("survived with {sum}");
+        sum
     });
+    drop(rt);
+    assert_eq!(sum, 45, "the other tasks ran through all of it");
     // Another loop on this thread still works.
     assert_eq!(block_on(async { spawn(async { 7 }).await.unwrap() }), 7);
-    println!("and a new loop runs");
-}
-
-#[test]
-fn panics_in_drops_and_wakers_are_contained_and_reported() {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        "scenario_contained",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env("LOOPLET_SCENARIO", "contained")
-    .env_remove("LOOPLET_TRACE");
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the loop died:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("survived with 45"), "{stdout}\n{stderr}");
-    assert!(stdout.contains("and a new loop runs"), "{stdout}\n{stderr}");
-    assert!(stderr.contains("boom in an output's drop"), "{stderr}");
-    assert!(stderr.contains("JoinHandle"), "{stderr}");
-    assert!(stderr.contains("boom in a waker"), "{stderr}");
-    assert!(stderr.contains("the loop goes on"), "{stderr}");
+    let all = joined(&lines);
+    assert!(all.contains("boom in an output's drop"), "{all}");
+    assert!(all.contains("JoinHandle"), "{all}");
+    assert!(all.contains("boom in a waker"), "{all}");
+    assert!(all.contains("the loop goes on"), "{all}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::io;
 use std::time::Duration;
 
 use crate::executor::Runtime;
+use crate::observe::Sink;
 
 /// Settings for a new [`Runtime`].
 ///
@@ -19,6 +20,7 @@ pub struct Builder {
     blocking_threads: usize,
     thread_keep_alive: Duration,
     slow_poll_threshold: Option<Duration>,
+    reports: Sink,
 }
 
 impl Default for Builder {
@@ -27,6 +29,7 @@ impl Default for Builder {
             blocking_threads: 512,
             thread_keep_alive: Duration::from_secs(10),
             slow_poll_threshold: None,
+            reports: Sink::default(),
         }
     }
 }
@@ -75,6 +78,39 @@ impl Builder {
         self
     }
 
+    /// Where the loop's reports go: slow polls, the watchdog, a panic that
+    /// nobody awaited or that the loop caught for you, and the
+    /// `LOOPLET_TRACE` lines. `to` is called once per line, without the
+    /// newline, on the loop's thread (the watchdog's reports come from its
+    /// own thread, hence `Send + Sync`). The default is standard error, the
+    /// way asyncio's debug mode writes to its logger. If `to` panics, that
+    /// line goes to standard error instead and the loop goes on.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// let lines = Arc::new(Mutex::new(Vec::new()));
+    /// let rt = runtime::Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(20))
+    ///     .report_to({
+    ///         let lines = lines.clone();
+    ///         move |line: &str| lines.lock().unwrap().push(line.to_string())
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     std::thread::sleep(Duration::from_millis(50)); // blocks the loop
+    /// });
+    /// assert!(lines.lock().unwrap().iter().any(|l| l.contains("took")));
+    /// ```
+    pub fn report_to<F>(&mut self, to: F) -> &mut Self
+    where
+        F: Fn(&str) + Send + Sync + 'static,
+    {
+        self.reports = Sink::to(std::sync::Arc::new(to));
+        self
+    }
+
     /// Makes the loop: opens its poller. Fails if a setting is invalid, or
     /// if the OS refuses (the process is out of file descriptors, for one).
     pub fn build(&mut self) -> io::Result<Runtime> {
@@ -89,6 +125,7 @@ impl Builder {
             self.blocking_threads,
             self.thread_keep_alive,
             self.slow_poll_threshold,
+            self.reports.clone(),
         )
     }
 }

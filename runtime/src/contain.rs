@@ -6,22 +6,25 @@
 //! values nobody will take (the output of a detached task, the payload of a
 //! panic nobody awaited, whose `Drop` may panic too). A panic there must not
 //! unwind out of `block_on` through another task's turn: it is caught,
-//! reported on stderr like an unretrieved task panic, and the loop goes on.
+//! reported like an unretrieved task panic (on stderr, or where
+//! `Builder::report_to` says), and the loop goes on.
 //! tokio holds the same line.
 
 use std::any::Any;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
+use crate::observe::report;
+
 // ANCHOR: contain
 /// Runs `f`; if it panics, reports the panic as coming from `what` and
 /// returns normally.
 pub(crate) fn contain(what: impl fmt::Display, f: impl FnOnce()) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
-        eprintln!(
+        report(format_args!(
             "looplet: {what} panicked: {}; the loop goes on",
             message(payload.as_ref())
-        );
+        ));
         drop_payload(payload);
     }
 }

@@ -30,9 +30,8 @@ use std::time::Duration;
 use crate::blocking::Pool;
 use crate::contain::contain;
 use crate::coop;
-use crate::debug::{self, trace, Polled, Queued, SlowPolls};
-use crate::inspect::{self, WaitRecord};
 use crate::join::JoinHandle;
+use crate::observe::{self, trace, Polled, Queued, ReportingTo, Sink, SlowPolls, WaitRecord};
 #[cfg(loom)]
 use crate::park::Reactor; // a condvar loom can see, in place of epoll
 use crate::queue::{Local, Shared};
@@ -80,6 +79,8 @@ pub(crate) struct Core {
     /// Where the `block_on` running this loop was called, for the message
     /// of a nested `block_on`.
     running_since: Cell<Option<&'static Location<'static>>>,
+    /// Where this loop's reports go (`Builder::report_to`; stderr by default).
+    reports: Sink,
     /// Debug mode: the slow-poll threshold and its watchdog, if set.
     slow_polls: Option<RefCell<SlowPolls>>,
 }
@@ -218,7 +219,7 @@ where
                 let result = std::future::poll_fn(|cx| {
                     let poll = std::future::Future::poll(std::pin::Pin::new(&mut rx), cx);
                     if poll.is_pending() {
-                        inspect::waiting_on(WaitRecord::BLOCKING);
+                        observe::waiting_on(WaitRecord::BLOCKING);
                     }
                     poll
                 })
@@ -259,7 +260,7 @@ where
 pub fn tasks() -> Vec<crate::TaskInfo> {
     with_current("runtime::tasks", |core| {
         let table = core.tasks.borrow();
-        inspect::task_infos(table.iter().map(|task| task.header().snapshot()))
+        observe::task_infos(table.iter().map(|task| task.header().snapshot()))
     })
 }
 
@@ -284,6 +285,7 @@ impl Runtime {
         blocking_threads: usize,
         thread_keep_alive: Duration,
         slow_poll_threshold: Option<Duration>,
+        reports: Sink,
     ) -> io::Result<Runtime> {
         let reactor = Reactor::new()?;
         let blocking = Pool::new(blocking_threads, thread_keep_alive);
@@ -297,8 +299,9 @@ impl Runtime {
                 blocking,
                 running_since: Cell::new(None),
                 slow_polls: slow_poll_threshold
-                    .or_else(debug::env_threshold)
-                    .map(|threshold| RefCell::new(SlowPolls::new(threshold))),
+                    .or_else(observe::env_threshold)
+                    .map(|threshold| RefCell::new(SlowPolls::new(threshold, reports.clone()))),
+                reports,
             }),
         })
     }
@@ -378,8 +381,8 @@ impl Core {
         }
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
-        if debug::tracing() {
-            debug::note_queued(task.header().id(), Queued::Spawned);
+        if observe::tracing() {
+            observe::note_queued(task.header().id(), Queued::Spawned);
         }
         self.shared.local().push(task);
         JoinHandle::new(join)
@@ -394,7 +397,7 @@ impl Core {
     /// Runs at most `max` tasks from the local queue; returns how many ran.
     fn run_ready_tasks(&self, max: u32) -> u32 {
         let local = self.shared.local();
-        let tracing = debug::tracing();
+        let tracing = observe::tracing();
         let mut ran = 0;
         while ran < max {
             let Some(task) = local.pop() else {
@@ -404,7 +407,7 @@ impl Core {
                 trace!(
                     "poll {} ({})",
                     describe(&task),
-                    debug::why_queued(task.header().id())
+                    observe::why_queued(task.header().id())
                 );
             }
             let queued_before = if tracing { local.len() } else { 0 };
@@ -438,7 +441,7 @@ impl Core {
     /// Polls the main future, timed in debug mode.
     fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
         trace!("poll the main future");
-        let tracing = debug::tracing();
+        let tracing = observe::tracing();
         let queued_before = if tracing {
             self.shared.local().len()
         } else {
@@ -461,7 +464,7 @@ impl Core {
 
     /// Step 4: takes in what other threads queued, noting why for the trace.
     fn drain_injected(&self) {
-        let tracing = debug::tracing();
+        let tracing = observe::tracing();
         let queued_before = if tracing {
             self.shared.local().len()
         } else {
@@ -494,7 +497,7 @@ impl Core {
         drop(reactor);
         match turn {
             Ok(turn) => {
-                trace!("{}", debug::describe_turn(&turn));
+                trace!("{}", observe::describe_turn(&turn));
                 let (sockets, timers) = woken.split_at_mut(turn.socket_wakers);
                 self.wake_gathered(sockets, Queued::BySocket);
                 self.wake_gathered(timers, Queued::ByTimer);
@@ -511,7 +514,7 @@ impl Core {
     /// fired). A waker is user code and may panic: the panic is reported,
     /// and the wakers after it are still woken.
     fn wake_gathered(&self, wakers: &mut [Waker], why: Queued) {
-        let tracing = debug::tracing();
+        let tracing = observe::tracing();
         let queued_before = if tracing {
             self.shared.local().len()
         } else {
@@ -609,6 +612,8 @@ impl Drop for Runtime {
 struct Running {
     core: Rc<Core>,
     previous: Option<Rc<Core>>,
+    /// The loop's reports go to its destination while it runs.
+    _reports: ReportingTo,
 }
 
 impl Running {
@@ -637,6 +642,7 @@ impl Running {
         Running {
             core: core.clone(),
             previous,
+            _reports: observe::reporting_to(&core.reports),
         }
     }
 }
@@ -653,7 +659,7 @@ impl Drop for Running {
 /// `queued_before`, and why they were (the loop knows: it just ran that phase).
 fn note_queued_since(local: &Local, queued_before: usize, why: Queued) {
     for id in local.ids_from(queued_before) {
-        debug::note_queued(id, why);
+        observe::note_queued(id, why);
     }
 }
 
@@ -663,7 +669,7 @@ fn describe(task: &TaskRef) -> Polled {
     let (id, spawned_at, _, _) = header.snapshot();
     Polled::Task {
         id,
-        name: inspect::name_of(id),
+        name: observe::name_of(id),
         spawned_at,
     }
 }

@@ -22,7 +22,7 @@ use futures_task::ArcWake;
 use pin_project_lite::pin_project;
 
 use crate::coop;
-use crate::inspect::{self, WaitRecord};
+use crate::observe::ChildRecords;
 use crate::shim::{lock, AtomicBool, Mutex, Ordering};
 
 /// Runs all `futures` concurrently inside the calling task and returns their
@@ -172,66 +172,6 @@ impl<F: Future> Children<F> {
             let child = unsafe { self.futures.as_mut().map_unchecked_mut(|s| &mut s[index]) };
             child.take_output()
         })
-    }
-}
-
-/// What each child of a gather waits on, shared with `inspect` so that
-/// `tasks()` can show it: one word per child, written after each child's
-/// poll (a relaxed store, no lock), registered under the gathering task's
-/// id the first time the gather waits, and unregistered when it is dropped.
-/// Used by `gather`, `try_gather` and the `gather!` macro alike.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct ChildRecords {
-    records: Arc<[std::sync::atomic::AtomicU64]>,
-    owner: Option<u64>,
-}
-
-impl ChildRecords {
-    #[doc(hidden)]
-    pub fn new(n: usize) -> ChildRecords {
-        let none = WaitRecord::NONE.to_bits();
-        ChildRecords {
-            records: (0..n)
-                .map(|_| std::sync::atomic::AtomicU64::new(none))
-                .collect(),
-            owner: None,
-        }
-    }
-
-    /// Polls child `index` with `poll` (true when it finished) and keeps
-    /// what it now waits on.
-    #[doc(hidden)]
-    pub fn poll(&self, index: usize, poll: impl FnOnce() -> bool) -> bool {
-        let recording = inspect::Recording::start_child();
-        let done = poll();
-        let record = if done {
-            WaitRecord::NONE
-        } else {
-            recording.finish()
-        };
-        // Relaxed: only read by `tasks()` on this same thread.
-        self.records[index].store(record.to_bits(), std::sync::atomic::Ordering::Relaxed);
-        done
-    }
-
-    /// The gather is about to wait: say so, and register the records once.
-    #[doc(hidden)]
-    pub fn publish(&mut self, pending: usize) {
-        inspect::waiting_on(WaitRecord::gather(pending));
-        if self.owner.is_none() {
-            let task = inspect::current_task();
-            inspect::set_gather_children(task, self.records.clone());
-            self.owner = Some(task);
-        }
-    }
-}
-
-impl Drop for ChildRecords {
-    fn drop(&mut self) {
-        if let Some(task) = self.owner {
-            inspect::clear_gather_children(task, &self.records);
-        }
     }
 }
 

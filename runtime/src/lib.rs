@@ -44,8 +44,10 @@
 //! - `error.rs`: `JoinError`, and the label that names a task in messages.
 //! - `contain.rs`: catching panics in user code the loop runs for itself;
 //!   `coop.rs`: the cooperative budget every leaf future spends from.
-//! - `inspect.rs`, `debug.rs`: seeing inside the loop: what each task waits
-//!   on (`tasks()`), slow-poll warnings, the watchdog, `LOOPLET_TRACE`.
+//! - `observe/`: seeing inside the loop, from beside it: what each task
+//!   waits on (`tasks()`), slow-poll warnings, the watchdog, `LOOPLET_TRACE`,
+//!   and where reports go. The core calls it through the hooks listed in
+//!   `observe/mod.rs`.
 //! - `task.rs`: a task in one allocation, its state word, its waker;
 //!   `table.rs`: the loop's list of live tasks; `join.rs`: `JoinHandle`.
 //! - `queue.rs`: the local and injection run queues, and the sleep handshake.
@@ -68,14 +70,13 @@ mod blocking;
 mod builder;
 mod contain;
 mod coop;
-mod debug;
 mod error;
 mod executor;
 mod gather;
-mod inspect;
 mod join;
 #[cfg(not(loom))]
 pub mod net;
+mod observe;
 #[cfg(loom)]
 mod park;
 mod queue;
@@ -93,14 +94,15 @@ pub use builder::Builder;
 pub use error::JoinError;
 pub use executor::{block_on, spawn, spawn_blocking, spawn_named, tasks, Runtime};
 pub use gather::{gather, try_gather};
-pub use inspect::TaskInfo;
 pub use join::JoinHandle;
+pub use observe::TaskInfo;
 pub use yield_now::yield_now;
 
 /// Items the `gather!` macro expands to. Not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::gather::{ChildRecords, ChildWakers, MaybeDone};
+    pub use crate::gather::{ChildWakers, MaybeDone};
+    pub use crate::observe::ChildRecords;
 }
 
 /// Internals the loom models drive directly. Only under `--cfg loom`.

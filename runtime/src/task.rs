@@ -63,7 +63,7 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::contain::{contain, drop_contained, drop_payload};
 use crate::error::{JoinError, TaskLabel};
-use crate::inspect::{self, WaitRecord};
+use crate::observe::{self, WaitRecord};
 use crate::shim::{AtomicUsize, Ordering};
 
 /// A reference to a task, as the loop's queues and task table hold it.
@@ -223,7 +223,7 @@ impl Header {
 
     /// Gives the task a name (`spawn_named`).
     pub(crate) fn set_name(&self, name: &str) {
-        inspect::set_name(self.id, name);
+        observe::set_name(self.id, name);
     }
 
     #[inline]
@@ -344,7 +344,7 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
         if let Some(result) = unwanted {
             drop_unwanted(&self.header, result); // its report names the task
         }
-        inspect::task_finished(self.header.id);
+        observe::task_finished(self.header.id);
         if let Some(waker) = self.header.join_waker.take() {
             contain(
                 format_args!(
@@ -371,7 +371,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
         self.header
             .polls
             .set(self.header.polls.get().saturating_add(1));
-        inspect::start_task_poll(self.header.id);
+        observe::poll_started(self.header.id);
         // The waker is this same Arc: `waker_ref` lends it without cloning.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
@@ -388,7 +388,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
         });
         let result = match poll {
             Ok(Poll::Pending) => {
-                self.header.waiting_on.set(inspect::task_poll_record());
+                self.header.waiting_on.set(observe::poll_pending());
                 return Ran::Pending;
             }
             Ok(Poll::Ready(output)) => Ok(output),
@@ -442,11 +442,11 @@ fn drop_unwanted<T>(header: &Header, result: Result<T, JoinError>) {
         Err(error) => {
             if error.is_panic() {
                 let name =
-                    inspect::name_of(header.id).map_or_else(String::new, |n| format!(" {n:?}"));
-                eprintln!(
+                    observe::name_of(header.id).map_or_else(String::new, |n| format!(" {n:?}"));
+                observe::report(format_args!(
                     "looplet: task #{}{name} panicked and nobody awaited its JoinHandle: {error}",
                     header.id
-                );
+                ));
                 drop_payload(error.into_panic());
             }
         }
@@ -485,7 +485,7 @@ impl<F: Future + 'static, S: Schedule> Join<F::Output> for TaskCell<F, S> {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
         if !self.header.state.is_complete() {
             self.header.join_waker.set(Some(cx.waker().clone()));
-            inspect::waiting_on(WaitRecord::join(self.header.id));
+            observe::waiting_on(WaitRecord::join(self.header.id));
             return Poll::Pending;
         }
         self.with_stage(|stage| match std::mem::replace(stage, Stage::Consumed) {

@@ -21,7 +21,7 @@ use reactor::{deadline_after, TimerKey};
 
 use crate::coop;
 use crate::executor::LoopHandle;
-use crate::inspect::{self, Recording, WaitRecord};
+use crate::observe::{self, Recording, WaitRecord};
 
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(d)`.
 ///
@@ -81,7 +81,7 @@ impl Sleep {
     // ANCHOR: sleep_poll
     fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.deadline else {
-            inspect::waiting_on(WaitRecord::timer(None));
+            observe::waiting_on(WaitRecord::timer(None));
             return Poll::Pending; // never: no timer, nobody will wake us
         };
         if Instant::now() >= deadline {
@@ -107,7 +107,7 @@ impl Sleep {
                 .expect("the current loop is alive while it polls");
             self.timer = Some((key, handle));
         }
-        inspect::waiting_on(WaitRecord::timer(Some(deadline)));
+        observe::waiting_on(WaitRecord::timer(Some(deadline)));
         Poll::Pending
     }
     // ANCHOR_END: sleep_poll
@@ -182,7 +182,7 @@ impl<F: Future> Future for Timeout<F> {
             Poll::Pending => {
                 // What the future waits on says more than "a timer".
                 if !inner.is_none() {
-                    inspect::waiting_on(inner);
+                    observe::waiting_on(inner);
                 }
                 Poll::Pending
             }

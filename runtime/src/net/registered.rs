@@ -40,7 +40,7 @@ use reactor::{Direction, IoKey};
 
 use crate::coop;
 use crate::executor::LoopHandle;
-use crate::inspect::{self, WaitRecord};
+use crate::observe::{self, WaitRecord};
 
 /// A socket and its registration. `S` is a mio socket type.
 pub(crate) struct Registered<S: Source> {
@@ -92,7 +92,7 @@ impl<S: Source + AsRawFd> Registered<S> {
             Some((Poll::Ready(()), _old)) => Poll::Ready(Ok(())),
             Some((Poll::Pending, _old)) => {
                 let write = direction == Direction::Write;
-                inspect::waiting_on(WaitRecord::socket(self.source.as_raw_fd(), write));
+                observe::waiting_on(WaitRecord::socket(self.source.as_raw_fd(), write));
                 Poll::Pending
             }
             None => Poll::Ready(Err(loop_gone())),

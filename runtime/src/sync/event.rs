@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use super::waiters::{Later, WaitList, WaiterKey};
 use crate::coop;
-use crate::inspect::{self, WaitRecord};
+use crate::observe::{self, WaitRecord};
 
 /// A flag that tasks wait for. Clones share the flag.
 ///
@@ -123,7 +123,7 @@ impl Future for Wait<'_> {
             if done {
                 return Poll::Ready(());
             }
-            inspect::waiting_on(WaitRecord::EVENT);
+            observe::waiting_on(WaitRecord::EVENT);
             Poll::Pending
         })
     }

@@ -35,7 +35,7 @@ use std::task::{ready, Context, Poll};
 
 use super::waiters::{Later, WaitList, WaiterKey};
 use crate::coop;
-use crate::inspect::{self, WaitRecord};
+use crate::observe::{self, WaitRecord};
 
 /// A first-in, first-out queue for tasks of one loop. Clones share one
 /// queue, so a producer and a consumer each hold a clone.
@@ -119,7 +119,7 @@ impl<T> State<T> {
     ) -> Poll<T> {
         if let Some(k) = *key {
             let Some(item) = self.getters.poll_granted(k, cx.waker(), later) else {
-                inspect::waiting_on(WaitRecord::QUEUE_GET);
+                observe::waiting_on(WaitRecord::QUEUE_GET);
                 return Poll::Pending;
             };
             *key = None;
@@ -135,7 +135,7 @@ impl<T> State<T> {
             }
             None => {
                 *key = Some(self.getters.join(cx.waker(), None));
-                inspect::waiting_on(WaitRecord::QUEUE_GET);
+                observe::waiting_on(WaitRecord::QUEUE_GET);
                 Poll::Pending
             }
         }
@@ -293,7 +293,7 @@ impl<T> Future for Put<'_, T> {
             State::with(&this.queue.inner, |state, later| {
                 if let Some(key) = this.key {
                     if state.putters.poll_granted(key, cx.waker(), later).is_none() {
-                        inspect::waiting_on(WaitRecord::QUEUE_PUT);
+                        observe::waiting_on(WaitRecord::QUEUE_PUT);
                         return Poll::Pending;
                     }
                     this.key = None; // admitted: our item is in
@@ -305,7 +305,7 @@ impl<T> Future for Put<'_, T> {
                     Poll::Ready(())
                 } else {
                     this.key = Some(state.putters.join(cx.waker(), Some(item)));
-                    inspect::waiting_on(WaitRecord::QUEUE_PUT);
+                    observe::waiting_on(WaitRecord::QUEUE_PUT);
                     Poll::Pending
                 }
             })

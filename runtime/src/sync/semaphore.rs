@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use super::waiters::{Later, WaitList, WaiterKey};
 use crate::coop;
-use crate::inspect::{self, WaitRecord};
+use crate::observe::{self, WaitRecord};
 
 /// Limits how many tasks hold a permit at once. Clones share the permits.
 ///
@@ -143,7 +143,7 @@ impl Future for Acquire<'_> {
             drop(state);
             later.run();
             if !granted {
-                inspect::waiting_on(WaitRecord::SEMAPHORE);
+                observe::waiting_on(WaitRecord::SEMAPHORE);
                 return Poll::Pending;
             }
             this.key = None; // a permit is ours: taken, or handed to us

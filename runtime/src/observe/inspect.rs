@@ -204,7 +204,7 @@ std::thread_local! {
     /// Names given with `spawn_named`, by task id.
     static NAMES: RefCell<Option<HashMap<u64, Arc<str>>>> = const { RefCell::new(None) };
     /// Each gathering task's children's records, by task id.
-    static GATHERS: RefCell<Option<HashMap<u64, ChildRecords>>> = const { RefCell::new(None) };
+    static GATHERS: RefCell<Option<HashMap<u64, ChildWaits>>> = const { RefCell::new(None) };
 }
 
 // ANCHOR: recording
@@ -218,14 +218,14 @@ pub(crate) fn waiting_on(record: WaitRecord) {
 /// polls never nest on one thread (a loop polls one task at a time), so
 /// there is nothing to save; this is two stores, on every poll.
 #[inline]
-pub(crate) fn start_task_poll(task: u64) {
+pub(crate) fn poll_started(task: u64) {
     let _ = CURRENT_TASK.try_with(|t| t.set(task));
     let _ = RECORD.try_with(|slot| slot.set(WaitRecord::NONE));
 }
 
 /// After a task's poll returned `Pending`: what it recorded.
 #[inline]
-pub(crate) fn task_poll_record() -> WaitRecord {
+pub(crate) fn poll_pending() -> WaitRecord {
     RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE)
 }
 
@@ -287,7 +287,7 @@ fn forget_name(id: u64) {
 }
 
 /// The task being polled on this thread (0: none, or the main future).
-pub(crate) fn current_task() -> u64 {
+fn current_task() -> u64 {
     CURRENT_TASK.try_with(Cell::get).unwrap_or(0)
 }
 
@@ -299,11 +299,11 @@ pub(crate) fn name_of(id: u64) -> Option<Arc<str>> {
         .flatten()
 }
 
-/// A gather's children's records, as `gather.rs` keeps them.
-pub(crate) type ChildRecords = Arc<[AtomicU64]>;
+/// A gather's children's records, one word each.
+type ChildWaits = Arc<[AtomicU64]>;
 
 /// A gather inside task `id` registers its children's records.
-pub(crate) fn set_gather_children(id: u64, records: ChildRecords) {
+fn set_gather_children(id: u64, records: ChildWaits) {
     let _ = GATHERS.try_with(|g| {
         g.borrow_mut()
             .get_or_insert_with(HashMap::new)
@@ -313,7 +313,7 @@ pub(crate) fn set_gather_children(id: u64, records: ChildRecords) {
 
 /// A gather is gone: unregister its records (if a newer gather in the same
 /// task has not replaced them).
-pub(crate) fn clear_gather_children(id: u64, records: &ChildRecords) {
+fn clear_gather_children(id: u64, records: &ChildWaits) {
     let _ = GATHERS.try_with(|g| {
         if let Some(g) = g.borrow_mut().as_mut() {
             if g.get(&id).is_some_and(|r| Arc::ptr_eq(r, records)) {
@@ -519,4 +519,64 @@ fn sock_addr(fd: i32, peer: bool) -> Option<std::net::SocketAddr> {
 #[cfg(not(unix))]
 fn sock_addr(_fd: i32, _peer: bool) -> Option<std::net::SocketAddr> {
     None
+}
+
+/// What each child of a gather waits on, kept here beside the rest so that
+/// `tasks()` can show it: one word per child, written after each child's
+/// poll (a relaxed store, no lock), registered under the gathering task's
+/// id the first time the gather waits, and unregistered when it is dropped.
+/// Used by `gather`, `try_gather` and the `gather!` macro alike.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ChildRecords {
+    records: Arc<[std::sync::atomic::AtomicU64]>,
+    owner: Option<u64>,
+}
+
+impl ChildRecords {
+    #[doc(hidden)]
+    pub fn new(n: usize) -> ChildRecords {
+        let none = WaitRecord::NONE.to_bits();
+        ChildRecords {
+            records: (0..n)
+                .map(|_| std::sync::atomic::AtomicU64::new(none))
+                .collect(),
+            owner: None,
+        }
+    }
+
+    /// Polls child `index` with `poll` (true when it finished) and keeps
+    /// what it now waits on.
+    #[doc(hidden)]
+    pub fn poll(&self, index: usize, poll: impl FnOnce() -> bool) -> bool {
+        let recording = Recording::start_child();
+        let done = poll();
+        let record = if done {
+            WaitRecord::NONE
+        } else {
+            recording.finish()
+        };
+        // Relaxed: only read by `tasks()` on this same thread.
+        self.records[index].store(record.to_bits(), std::sync::atomic::Ordering::Relaxed);
+        done
+    }
+
+    /// The gather is about to wait: say so, and register the records once.
+    #[doc(hidden)]
+    pub fn publish(&mut self, pending: usize) {
+        waiting_on(WaitRecord::gather(pending));
+        if self.owner.is_none() {
+            let task = current_task();
+            set_gather_children(task, self.records.clone());
+            self.owner = Some(task);
+        }
+    }
+}
+
+impl Drop for ChildRecords {
+    fn drop(&mut self) {
+        if let Some(task) = self.owner {
+            clear_gather_children(task, &self.records);
+        }
+    }
 }

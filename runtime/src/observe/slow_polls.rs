@@ -1,4 +1,4 @@
-//! Debug mode: the slow-poll warning, the watchdog, and the loop's trace.
+//! Debug mode: the slow-poll warning and the watchdog.
 //!
 //! asyncio's debug mode (`PYTHONASYNCIODEBUG=1`) logs "Executing <Task ...>
 //! took 0.123 seconds" when one step of a coroutine blocks the loop. looplet
@@ -14,109 +14,22 @@
 //!   watchdog wakes every quarter threshold, and if the same poll is still
 //!   in the slot past the threshold, it prints that, once. No signals, no
 //!   stack walking: the loop announced what it was doing before it did it.
-//! - **The trace** (`LOOPLET_TRACE=1`): one line per event of each turn,
-//!   which task ran and why, the poll timeout chosen, what came back. For
-//!   readers of the book; off by default, and then it costs one branch.
 //!
-//! With no threshold and no trace, none of this runs: the loop checks one
-//! `Option` per poll.
+//! With no threshold, none of this runs: the loop checks one `Option` per
+//! poll.
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Is `LOOPLET_TRACE` on? Read once per process.
-/// Checked on every poll and every wake, so it is one relaxed load:
-/// 0 = not read yet, 1 = off, 2 = on.
-#[inline]
-pub(crate) fn tracing() -> bool {
-    match TRACING.load(Ordering::Relaxed) {
-        0 => read_tracing(),
-        state => state == 2,
-    }
-}
-
-static TRACING: AtomicU8 = AtomicU8::new(0);
-
-/// The first look at `LOOPLET_TRACE`, kept out of line so that `tracing`
-/// inlines to a load and a compare.
-#[cold]
-#[inline(never)]
-fn read_tracing() -> bool {
-    let on = env_flag("LOOPLET_TRACE");
-    TRACING.store(if on { 2 } else { 1 }, Ordering::Relaxed);
-    on
-}
+use super::report::Sink;
 
 /// The threshold `LOOPLET_DEBUG=1` turns on when none was set.
 pub(crate) fn env_threshold() -> Option<Duration> {
-    env_flag("LOOPLET_DEBUG").then_some(Duration::from_millis(100))
-}
-
-fn env_flag(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
-}
-
-/// One line of the loop's trace, on stderr, when `LOOPLET_TRACE` is on.
-macro_rules! trace {
-    ($($arg:tt)*) => {
-        if $crate::debug::tracing() {
-            eprintln!("[looplet] {}", format_args!($($arg)*));
-        }
-    };
-}
-pub(crate) use trace;
-
-/// Why a task was put in the run queue, as the trace tells it. The loop
-/// knows: it notes the reason right after the phase that queued the task
-/// (spawning, a task's poll, the reactor's socket or timer wakes, taking in
-/// wakes from other threads), and only while tracing is on. Nothing about it
-/// lives in the task or the reactor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Queued {
-    Spawned,
-    ByTask,
-    BySocket,
-    ByTimer,
-    FromThread,
-}
-
-impl Queued {
-    fn words(self) -> &'static str {
-        match self {
-            Queued::Spawned => "just spawned",
-            Queued::ByTask => "woken on the loop's thread, by another task or itself",
-            Queued::BySocket => "woken by socket readiness",
-            Queued::ByTimer => "woken by a timer",
-            Queued::FromThread => "woken from another thread",
-        }
-    }
-}
-
-std::thread_local! {
-    /// Why each queued task is queued (tracing only), by task id.
-    static QUEUED: std::cell::RefCell<std::collections::HashMap<u64, Queued>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
-/// Notes why task `id` was just queued. The first reason stands until the
-/// task is polled (a queued task is not queued twice).
-pub(crate) fn note_queued(id: u64, why: Queued) {
-    let _ = QUEUED.try_with(|q| {
-        q.borrow_mut().entry(id).or_insert(why);
-    });
-}
-
-/// Why task `id` is being polled, in words; forgets the reason.
-pub(crate) fn why_queued(id: u64) -> &'static str {
-    QUEUED
-        .try_with(|q| q.borrow_mut().remove(&id))
-        .ok()
-        .flatten()
-        .map_or("woken", Queued::words)
+    super::trace::env_flag("LOOPLET_DEBUG").then_some(Duration::from_millis(100))
 }
 
 /// Who is being polled: a task, or the future given to `block_on`.
@@ -164,33 +77,35 @@ struct Current {
 /// What a loop with a threshold keeps: the threshold and its watchdog.
 pub(crate) struct SlowPolls {
     threshold: Duration,
-    shared: Arc<Shared>,
+    watched: Arc<Watched>,
+    sink: Sink,
     watchdog: Option<JoinHandle<()>>,
     seq: u64,
 }
 
-struct Shared {
+struct Watched {
     current: Mutex<Option<Current>>,
     stop: AtomicBool,
 }
 
 impl SlowPolls {
     /// Starts the watchdog thread for `threshold`.
-    pub(crate) fn new(threshold: Duration) -> SlowPolls {
-        let shared = Arc::new(Shared {
+    pub(crate) fn new(threshold: Duration, sink: Sink) -> SlowPolls {
+        let watched = Arc::new(Watched {
             current: Mutex::new(None),
             stop: AtomicBool::new(false),
         });
         let watchdog = std::thread::Builder::new()
             .name("looplet-watchdog".into())
             .spawn({
-                let shared = shared.clone();
-                move || watch(&shared, threshold)
+                let (watched, sink) = (watched.clone(), sink.clone());
+                move || watch(&watched, threshold, &sink)
             })
             .ok(); // no watchdog thread: slow polls are still reported after
         SlowPolls {
             threshold,
-            shared,
+            watched,
+            sink,
             watchdog,
             seq: 0,
         }
@@ -202,21 +117,21 @@ impl SlowPolls {
     pub(crate) fn timed<R>(&mut self, polled: Polled, poll: impl FnOnce() -> R) -> R {
         self.seq += 1;
         let started = Instant::now();
-        *lock(&self.shared.current) = Some(Current {
+        *lock(&self.watched.current) = Some(Current {
             seq: self.seq,
             started,
             polled: polled.clone(),
         });
         let result = poll();
         let took = started.elapsed();
-        *lock(&self.shared.current) = None;
+        *lock(&self.watched.current) = None;
         if took > self.threshold {
-            eprintln!(
+            self.sink.send(format_args!(
                 "looplet: {polled} took {:.3} s in one poll (slow_poll_threshold {:.3} s): \
                  it blocked the loop; move blocking work to runtime::spawn_blocking",
                 took.as_secs_f64(),
                 self.threshold.as_secs_f64()
-            );
+            ));
         }
         result
     }
@@ -225,7 +140,7 @@ impl SlowPolls {
 
 impl Drop for SlowPolls {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
+        self.watched.stop.store(true, Ordering::Relaxed);
         if let Some(watchdog) = self.watchdog.take() {
             watchdog.thread().unpark();
             let _ = watchdog.join();
@@ -237,22 +152,22 @@ impl Drop for SlowPolls {
 /// The watchdog thread: every quarter threshold, look at the poll in
 /// progress; if it has run past the threshold and was not reported yet,
 /// report it now, while it still blocks the loop.
-fn watch(shared: &Shared, threshold: Duration) {
+fn watch(watched: &Watched, threshold: Duration, sink: &Sink) {
     let interval = (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
     let mut reported = 0;
-    while !shared.stop.load(Ordering::Relaxed) {
+    while !watched.stop.load(Ordering::Relaxed) {
         std::thread::park_timeout(interval);
-        let current = lock(&shared.current);
+        let current = lock(&watched.current);
         if let Some(c) = current.as_ref() {
             let running = c.started.elapsed();
             if running > threshold && c.seq != reported {
                 reported = c.seq;
-                eprintln!(
+                sink.send(format_args!(
                     "looplet watchdog: {} has been running for {:.3} s in one poll and has not \
                      returned: the loop is blocked right now",
                     c.polled,
                     running.as_secs_f64()
-                );
+                ));
             }
         }
     }
@@ -261,21 +176,4 @@ fn watch(shared: &Shared, threshold: Duration) {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// One turn of the reactor in words, for the trace.
-pub(crate) fn describe_turn(turn: &reactor::Turn) -> String {
-    let waited = match turn.timeout {
-        None => "no timeout (nothing is due)".to_string(),
-        Some(t) if t.is_zero() => "a zero timeout".to_string(),
-        Some(t) => format!("a timeout of {:.3} s (the nearest timer)", t.as_secs_f64()),
-    };
-    let mut what = vec![format!(
-        "{} socket event(s), {} timer(s) fired",
-        turn.io_events, turn.timers_fired
-    )];
-    if turn.interrupted {
-        what.push("woken by another thread".into());
-    }
-    format!("the OS poll, with {waited}, returned: {}", what.join(", "))
 }
