@@ -137,3 +137,20 @@ pub fn number_after(text: &str, label: &str) -> u64 {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no number after {label:?} in {text}"))
 }
+
+/// Wraps a future and counts its polls in `polls`.
+pub struct Counted<F> {
+    pub inner: std::pin::Pin<Box<F>>,
+    pub polls: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl<F: std::future::Future> std::future::Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        self.polls.set(self.polls.get() + 1);
+        self.inner.as_mut().poll(cx)
+    }
+}

@@ -89,7 +89,7 @@ fn a_slow_poll_is_reported_with_name_and_location_and_a_quick_one_is_not() {
     assert_eq!(slow.len(), 1, "exactly one slow-poll line:\n{all}");
     assert!(slow[0].contains("\"sleepy-handler\""), "{all}");
     assert!(
-        slow[0].contains("tests/debug.rs:"),
+        slow[0].contains("tests/observe.rs:"),
         "the spawn location: {all}"
     );
     assert!(slow[0].contains("in one poll"), "{all}");
@@ -207,11 +207,11 @@ fn tasks_lists_live_tasks_only_with_unique_ids() {
         let named = list.iter().find(|t| t.name() == "slow").unwrap();
         let other = list.iter().find(|t| t.name() != "slow").unwrap();
         assert!(
-            other.name().starts_with("tests/debug.rs:"),
+            other.name().starts_with("tests/observe.rs:"),
             "{}",
             other.name()
         );
-        assert_eq!(other.spawned_at().file(), "tests/debug.rs");
+        assert_eq!(other.spawned_at().file(), "tests/observe.rs");
         assert_ne!(named.id(), other.id());
         slow.abort();
         unnamed.abort();
