@@ -9,24 +9,53 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 
-/// A task's id and spawn location, copied into a `JoinError` so its message
-/// can say which task failed without keeping the task alive.
-#[derive(Clone, Copy, Debug)]
+/// How every message names a task, in one printed form:
+/// `task #7 "producer" (spawned at src/main.rs:12:5)`, or without the name
+/// for a task that has none. Used by `JoinError`, slow-poll warnings, the
+/// watchdog, the report of a panic nobody awaited and `TaskInfo`. A copy,
+/// so a message can name a task without keeping it alive.
+#[derive(Clone, Debug)]
 pub(crate) struct TaskLabel {
     id: u64,
     spawned_at: &'static Location<'static>,
+    name: Option<Arc<str>>,
 }
 
-impl std::fmt::Display for TaskLabel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "task {} (spawned at {})", self.id, self.spawned_at)
+impl TaskLabel {
+    pub(crate) fn new(
+        id: u64,
+        spawned_at: &'static Location<'static>,
+        name: Option<Arc<str>>,
+    ) -> TaskLabel {
+        TaskLabel {
+            id,
+            spawned_at,
+            name,
+        }
     }
 }
 
 impl TaskLabel {
-    pub(crate) fn new(id: u64, spawned_at: &'static Location<'static>) -> TaskLabel {
-        TaskLabel { id, spawned_at }
+    /// The task's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The name given to `spawn_named`, if any.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+impl fmt::Display for TaskLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task #{}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name:?}")?;
+        }
+        write!(f, " (spawned at {})", self.spawned_at)
     }
 }
 
@@ -95,6 +124,15 @@ impl JoinError {
     /// True if the task panicked.
     pub fn is_panic(&self) -> bool {
         matches!(self.0.repr, Repr::Panic { .. })
+    }
+
+    /// The panic's message, for reports; `None` for a cancellation or a
+    /// panic with a non-string value.
+    pub(crate) fn panic_message(&self) -> Option<&str> {
+        match &self.0.repr {
+            Repr::Panic { message, .. } => message.as_deref(),
+            Repr::Cancelled => None,
+        }
     }
 
     /// The value the task panicked with, to inspect it or to resume the

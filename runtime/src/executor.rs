@@ -665,11 +665,5 @@ fn note_queued_since(local: &Local, queued_before: usize, why: Queued) {
 
 /// How the trace and the watchdog name a task.
 fn describe(task: &TaskRef) -> Polled {
-    let header = task.header();
-    let (id, spawned_at, _, _) = header.snapshot();
-    Polled::Task {
-        id,
-        name: observe::name_of(id),
-        spawned_at,
-    }
+    Polled::Task(task.header().describe())
 }

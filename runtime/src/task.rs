@@ -63,7 +63,7 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::contain::{contain, drop_contained, drop_payload};
 use crate::error::{JoinError, TaskLabel};
-use crate::observe::{self, WaitRecord};
+use crate::observe::{self, TaskSnapshot, WaitRecord};
 use crate::shim::{AtomicUsize, Ordering};
 
 /// A reference to a task, as the loop's queues and task table hold it.
@@ -199,9 +199,10 @@ pub(crate) struct Header {
 // ANCHOR_END: header
 
 impl Header {
-    /// How a task is named in messages: `task 7 (spawned at src/main.rs:12)`.
+    /// How a task is named in every message: `task #7 "name" (spawned at
+    /// src/main.rs:12:5)` (see `TaskLabel`).
     pub(crate) fn describe(&self) -> TaskLabel {
-        TaskLabel::new(self.id, self.spawned_at)
+        TaskLabel::new(self.id, self.spawned_at, observe::name_of(self.id))
     }
 
     /// Unique within the process, never reused.
@@ -210,15 +211,15 @@ impl Header {
         self.id
     }
 
-    /// (id, spawn location, polls, what it waits on), for `tasks()`.
+    /// What `tasks()` shows of this task.
     #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn snapshot(&self) -> (u64, &'static Location<'static>, u64, WaitRecord) {
-        (
-            self.id,
-            self.spawned_at,
-            self.polls.get() as u64,
-            self.waiting_on.get(),
-        )
+    pub(crate) fn snapshot(&self) -> TaskSnapshot {
+        TaskSnapshot {
+            label: self.describe(),
+            spawned_at: self.spawned_at,
+            polls: self.polls.get() as u64,
+            waiting_on: self.waiting_on.get(),
+        }
     }
 
     /// Gives the task a name (`spawn_named`).
@@ -441,11 +442,12 @@ fn drop_unwanted<T>(header: &Header, result: Result<T, JoinError>) {
         ),
         Err(error) => {
             if error.is_panic() {
-                let name =
-                    observe::name_of(header.id).map_or_else(String::new, |n| format!(" {n:?}"));
                 observe::report(format_args!(
-                    "looplet: task #{}{name} panicked and nobody awaited its JoinHandle: {error}",
-                    header.id
+                    "looplet: {} panicked and nobody awaited its JoinHandle: {}",
+                    header.describe(),
+                    error
+                        .panic_message()
+                        .unwrap_or("(a panic with a non-string value)")
                 ));
                 drop_payload(error.into_panic());
             }

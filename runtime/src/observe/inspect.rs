@@ -32,6 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::error::TaskLabel;
+
 // ANCHOR: record
 /// What a task waits on, in one word: a kind in the top byte, and a
 /// payload (a deadline, a descriptor, a task id) in the other 56 bits.
@@ -293,6 +295,9 @@ fn current_task() -> u64 {
 
 /// Task `id`'s name, if it was given one.
 pub(crate) fn name_of(id: u64) -> Option<Arc<str>> {
+    if !ANY_NAMES.try_with(Cell::get).unwrap_or(false) {
+        return None;
+    }
     NAMES
         .try_with(|names| names.borrow().as_ref()?.get(&id).cloned())
         .ok()
@@ -323,10 +328,19 @@ fn clear_gather_children(id: u64, records: &ChildWaits) {
     });
 }
 
+/// What the loop hands `tasks()` about one task, read from its header.
+pub(crate) struct TaskSnapshot {
+    pub(crate) label: TaskLabel,
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) polls: u64,
+    pub(crate) waiting_on: WaitRecord,
+}
+
 /// What `tasks()` gives for one live task: asyncio's `Task` repr, in words.
 #[derive(Debug, Clone)]
 pub struct TaskInfo {
     id: u64,
+    label: TaskLabel,
     name: String,
     spawned_at: &'static Location<'static>,
     polls: u64,
@@ -365,10 +379,7 @@ impl TaskInfo {
 // ANCHOR: display
 impl fmt::Display for TaskInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task #{} {:?}", self.id, self.name)?;
-        if self.name != location_name(self.spawned_at) {
-            write!(f, " (spawned at {})", location_name(self.spawned_at))?;
-        }
+        write!(f, "{}", self.label)?;
         let times = if self.polls == 1 { "time" } else { "times" };
         write!(f, ", polled {} {times}", self.polls)?;
         match &self.waiting_on {
@@ -387,12 +398,11 @@ pub(crate) fn location_name(at: &Location<'_>) -> String {
 
 /// Builds the `TaskInfo`s of a loop's live tasks from their headers'
 /// (id, location, polls, record), in that order.
-pub(crate) fn task_infos(
-    tasks: impl Iterator<Item = (u64, &'static Location<'static>, u64, WaitRecord)>,
-) -> Vec<TaskInfo> {
+pub(crate) fn task_infos(tasks: impl Iterator<Item = TaskSnapshot>) -> Vec<TaskInfo> {
     let mut tasks: Vec<_> = tasks.collect();
-    tasks.sort_unstable_by_key(|t| t.0); // oldest first, as they were spawned
-    let records: HashMap<u64, WaitRecord> = tasks.iter().map(|t| (t.0, t.3)).collect();
+    tasks.sort_unstable_by_key(|t| t.label.id()); // oldest first, as they were spawned
+    let records: HashMap<u64, WaitRecord> =
+        tasks.iter().map(|t| (t.label.id(), t.waiting_on)).collect();
     let gathers: HashMap<u64, Vec<WaitRecord>> = GATHERS.with(|g| {
         g.borrow()
             .iter()
@@ -409,7 +419,9 @@ pub(crate) fn task_infos(
     });
     tasks
         .into_iter()
-        .map(|(id, spawned_at, polls, record)| {
+        .map(|task| {
+            let id = task.label.id();
+            let record = task.waiting_on;
             let mut waiting_on = record.describe(&records);
             if record.kind() == Kind::Gather {
                 if let Some(children) = gathers.get(&id) {
@@ -429,9 +441,13 @@ pub(crate) fn task_infos(
             }
             TaskInfo {
                 id,
-                name: name_of(id).map_or_else(|| location_name(spawned_at), |n| n.to_string()),
-                spawned_at,
-                polls,
+                name: task
+                    .label
+                    .name()
+                    .map_or_else(|| location_name(task.spawned_at), str::to_string),
+                label: task.label,
+                spawned_at: task.spawned_at,
+                polls: task.polls,
                 waiting_on,
             }
         })

@@ -37,7 +37,7 @@ pub(crate) use inspect::Recording;
 pub use inspect::TaskInfo;
 pub(crate) use inspect::{
     name_of, poll_pending, poll_started, set_name, task_finished, task_infos, waiting_on,
-    WaitRecord,
+    TaskSnapshot, WaitRecord,
 };
 pub(crate) use report::{report, reporting_to, ReportingTo, Sink};
 pub(crate) use slow_polls::{env_threshold, Polled, SlowPolls};

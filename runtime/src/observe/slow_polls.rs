@@ -26,6 +26,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::report::Sink;
+use crate::error::TaskLabel;
 
 /// The threshold `LOOPLET_DEBUG=1` turns on when none was set.
 pub(crate) fn env_threshold() -> Option<Duration> {
@@ -35,11 +36,7 @@ pub(crate) fn env_threshold() -> Option<Duration> {
 /// Who is being polled: a task, or the future given to `block_on`.
 #[derive(Clone, Debug)]
 pub(crate) enum Polled {
-    Task {
-        id: u64,
-        name: Option<Arc<str>>,
-        spawned_at: &'static Location<'static>,
-    },
+    Task(TaskLabel),
     Main {
         block_on_at: Option<&'static Location<'static>>,
     },
@@ -48,16 +45,7 @@ pub(crate) enum Polled {
 impl fmt::Display for Polled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Polled::Task {
-                id,
-                name: Some(name),
-                spawned_at,
-            } => write!(f, "task #{id} {name:?} (spawned at {spawned_at})"),
-            Polled::Task {
-                id,
-                name: None,
-                spawned_at,
-            } => write!(f, "task #{id} (spawned at {spawned_at})"),
+            Polled::Task(label) => label.fmt(f),
             Polled::Main {
                 block_on_at: Some(at),
             } => write!(f, "the main future (block_on at {at})"),
