@@ -76,6 +76,17 @@ struct Watched {
     stop: AtomicBool,
 }
 
+impl Watched {
+    /// The poll in progress. A std mutex, not the loom shim's: the watchdog
+    /// is an ordinary thread that no model checks. Poisoning is ignored: the
+    /// slot is one `Option` that no panic can leave half-written.
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<Current>> {
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 impl SlowPolls {
     /// Starts the watchdog thread for `threshold`.
     pub(crate) fn new(threshold: Duration, sink: Sink) -> SlowPolls {
@@ -105,14 +116,14 @@ impl SlowPolls {
     pub(crate) fn timed<R>(&mut self, polled: Polled, poll: impl FnOnce() -> R) -> R {
         self.seq += 1;
         let started = Instant::now();
-        *lock(&self.watched.current) = Some(Current {
+        *self.watched.current() = Some(Current {
             seq: self.seq,
             started,
             polled: polled.clone(),
         });
         let result = poll();
         let took = started.elapsed();
-        *lock(&self.watched.current) = None;
+        *self.watched.current() = None;
         if took > self.threshold {
             self.sink.send(format_args!(
                 "looplet: {polled} took {:.3} s in one poll (slow_poll_threshold {:.3} s): \
@@ -145,7 +156,7 @@ fn watch(watched: &Watched, threshold: Duration, sink: &Sink) {
     let mut reported = 0;
     while !watched.stop.load(Ordering::Relaxed) {
         std::thread::park_timeout(interval);
-        let current = lock(&watched.current);
+        let current = watched.current();
         if let Some(c) = current.as_ref() {
             let running = c.started.elapsed();
             if running > threshold && c.seq != reported {
@@ -161,7 +172,3 @@ fn watch(watched: &Watched, threshold: Duration, sink: &Sink) {
     }
 }
 // ANCHOR_END: watch
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
