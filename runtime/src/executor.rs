@@ -31,10 +31,10 @@ use crate::blocking::Pool;
 use crate::contain::contain;
 use crate::coop;
 use crate::join::JoinHandle;
-use crate::observe::{self, trace, Polled, Queued, ReportingTo, Sink, SlowPolls, WaitRecord};
+use crate::observe::{self, trace, Observer, Polled, Queued, ReportingTo, Sink, WaitRecord};
 #[cfg(loom)]
 use crate::park::Reactor; // a condvar loom can see, in place of epoll
-use crate::queue::{Local, Shared};
+use crate::queue::Shared;
 use crate::shim::thread_local;
 use crate::sync::oneshot;
 use crate::table::TaskTable;
@@ -81,8 +81,8 @@ pub(crate) struct Core {
     running_since: Cell<Option<&'static Location<'static>>>,
     /// Where this loop's reports go (`Builder::report_to`; stderr by default).
     reports: Sink,
-    /// Debug mode: the slow-poll threshold and its watchdog, if set.
-    slow_polls: Option<RefCell<SlowPolls>>,
+    /// What the loop observes of itself: slow polls, the trace.
+    observer: Observer,
 }
 
 thread_local! {
@@ -298,9 +298,7 @@ impl Runtime {
                 woken: Cell::new(Vec::new()),
                 blocking,
                 running_since: Cell::new(None),
-                slow_polls: slow_poll_threshold
-                    .or_else(observe::env_threshold)
-                    .map(|threshold| RefCell::new(SlowPolls::new(threshold, reports.clone()))),
+                observer: Observer::new(slow_poll_threshold, &reports),
                 reports,
             }),
         })
@@ -343,7 +341,7 @@ impl Runtime {
                 polls_since_io = 0;
             }
             // 4. Wakes that other threads queued for us.
-            core.drain_injected();
+            core.phase(Queued::FromThread, || core.shared.drain_injected());
         }
     }
     // ANCHOR_END: block_on
@@ -381,10 +379,7 @@ impl Core {
         }
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
-        if observe::tracing() {
-            observe::note_queued(task.header().id(), Queued::Spawned);
-        }
-        self.shared.local().push(task);
+        self.phase(Queued::Spawned, || self.shared.local().push(task));
         JoinHandle::new(join)
     }
     // ANCHOR_END: spawn
@@ -397,32 +392,18 @@ impl Core {
     /// Runs at most `max` tasks from the local queue; returns how many ran.
     fn run_ready_tasks(&self, max: u32) -> u32 {
         let local = self.shared.local();
-        let tracing = observe::tracing();
+        let observing = self.observer.wants_labels();
         let mut ran = 0;
         while ran < max {
             let Some(task) = local.pop() else {
                 break;
             };
-            if tracing {
-                trace!(
-                    "poll {} ({})",
-                    describe(&task),
-                    observe::why_queued(task.header().id())
-                );
-            }
-            let queued_before = if tracing { local.len() } else { 0 };
             // Each poll gets a fresh cooperative budget (see `coop.rs`).
-            let ran_now = match &self.slow_polls {
-                None => coop::with_budget(|| task.run()),
-                Some(slow) => {
-                    let label = describe(&task);
-                    slow.borrow_mut()
-                        .timed(label, || coop::with_budget(|| task.run()))
-                }
+            let ran_now = if observing {
+                self.run_observed(task) // traced and timed: see `observe/`
+            } else {
+                coop::with_budget(|| task.run())
             };
-            if tracing {
-                note_queued_since(local, queued_before, Queued::ByTask);
-            }
             if let Ran::Completed { slot } = ran_now {
                 // Completed: forget it. The table's reference is dropped
                 // outside the borrow, since it may be the last one.
@@ -438,42 +419,41 @@ impl Core {
     }
     // ANCHOR_END: run_ready_tasks
 
-    /// Polls the main future, timed in debug mode.
-    fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
-        trace!("poll the main future");
-        let tracing = observe::tracing();
-        let queued_before = if tracing {
-            self.shared.local().len()
-        } else {
-            0
-        };
-        let result = match &self.slow_polls {
-            None => poll(),
-            Some(slow) => {
-                let main = Polled::Main {
-                    block_on_at: self.running_since.get(),
-                };
-                slow.borrow_mut().timed(main, poll)
-            }
-        };
-        if tracing {
-            note_queued_since(self.shared.local(), queued_before, Queued::ByTask);
-        }
-        result
+    /// [`Core::run_ready_tasks`]'s poll when the trace or debug mode is on:
+    /// the observer names the task, traces the poll and times it, and the
+    /// tasks the poll woke are noted for the trace.
+    #[inline(never)]
+    fn run_observed(&self, task: TaskRef) -> Ran {
+        let label = Polled::Task(task.header().describe());
+        self.phase(Queued::ByTask, || {
+            self.observer
+                .poll(Some(label), || coop::with_budget(|| task.run()))
+        })
     }
 
-    /// Step 4: takes in what other threads queued, noting why for the trace.
-    fn drain_injected(&self) {
-        let tracing = observe::tracing();
-        let queued_before = if tracing {
-            self.shared.local().len()
-        } else {
-            0
-        };
-        self.shared.drain_injected();
-        if tracing {
-            note_queued_since(self.shared.local(), queued_before, Queued::FromThread);
+    /// Polls the main future (traced and timed, if asked to).
+    fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
+        let label = self.observer.wants_labels().then(|| Polled::Main {
+            block_on_at: self.running_since.get(),
+        });
+        self.phase(Queued::ByTask, || self.observer.poll(label, poll))
+    }
+
+    /// Runs one phase of the loop. With the trace on, the tasks the phase
+    /// put in the run queue are noted with `why` (the loop knows: it just
+    /// ran that phase); otherwise it is the phase and nothing more.
+    #[inline]
+    fn phase<R>(&self, why: Queued, phase: impl FnOnce() -> R) -> R {
+        if !observe::tracing() {
+            return phase();
         }
+        let local = self.shared.local();
+        let queued_before = local.len();
+        let result = phase();
+        for id in local.ids_from(queued_before) {
+            observe::note_queued(id, why);
+        }
+        result
     }
 
     /// Sleeps in the reactor for at most `timeout` (`None`: until woken),
@@ -499,44 +479,14 @@ impl Core {
             Ok(turn) => {
                 trace!("{}", observe::describe_turn(&turn));
                 let (sockets, timers) = woken.split_at_mut(turn.socket_wakers);
-                self.wake_gathered(sockets, Queued::BySocket);
-                self.wake_gathered(timers, Queued::ByTimer);
+                self.phase(Queued::BySocket, || wake_gathered(sockets));
+                self.phase(Queued::ByTimer, || wake_gathered(timers));
                 woken.clear();
             }
             Err(e) => panic!("the event loop's poll failed and it cannot go on: {e}"),
         }
         self.woken.set(woken);
     }
-
-    // ANCHOR: wake_gathered
-    /// Wakes wakers a turn of the reactor gathered, in the order the OS
-    /// reported them (`why`: their sockets became ready, or their timers
-    /// fired). A waker is user code and may panic: the panic is reported,
-    /// and the wakers after it are still woken.
-    fn wake_gathered(&self, wakers: &mut [Waker], why: Queued) {
-        let tracing = observe::tracing();
-        let queued_before = if tracing {
-            self.shared.local().len()
-        } else {
-            0
-        };
-        let mut next = 0;
-        while next < wakers.len() {
-            contain("a waker woken by the reactor", || {
-                while next < wakers.len() {
-                    // Take the waker out, leaving a no-op one, so a panic in
-                    // it leaves the rest where the next round finds them.
-                    let waker = std::mem::replace(&mut wakers[next], Waker::noop().clone());
-                    next += 1;
-                    waker.wake();
-                }
-            });
-        }
-        if tracing {
-            note_queued_since(self.shared.local(), queued_before, why);
-        }
-    }
-    // ANCHOR_END: wake_gathered
 
     /// Drops every task that is still pending, on this thread: the end of a
     /// loop. Dropping a future may wake, or even spawn, other tasks, so this
@@ -556,6 +506,26 @@ impl Core {
         self.blocking.shutdown();
     }
 }
+
+// ANCHOR: wake_gathered
+/// Wakes wakers a turn of the reactor gathered, in the order the OS
+/// reported them. A waker is user code and may panic: the panic is
+/// reported, and the wakers after it are still woken.
+fn wake_gathered(wakers: &mut [Waker]) {
+    let mut next = 0;
+    while next < wakers.len() {
+        contain("a waker woken by the reactor", || {
+            while next < wakers.len() {
+                // Take the waker out, leaving a no-op one, so a panic in it
+                // leaves the rest where the next round finds them.
+                let waker = std::mem::replace(&mut wakers[next], Waker::noop().clone());
+                next += 1;
+                waker.wake();
+            }
+        });
+    }
+}
+// ANCHOR_END: wake_gathered
 
 /// A weak handle to a loop, for futures that must reach their loop again
 /// later: a `Sleep` cancels its timer when dropped, perhaps after the loop
@@ -653,17 +623,4 @@ impl Drop for Running {
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| current.replace(previous));
     }
-}
-
-/// For the trace: the tasks queued since the local queue held
-/// `queued_before`, and why they were (the loop knows: it just ran that phase).
-fn note_queued_since(local: &Local, queued_before: usize, why: Queued) {
-    for id in local.ids_from(queued_before) {
-        observe::note_queued(id, why);
-    }
-}
-
-/// How the trace and the watchdog name a task.
-fn describe(task: &TaskRef) -> Polled {
-    Polled::Task(task.header().describe())
 }

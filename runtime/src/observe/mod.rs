@@ -13,6 +13,8 @@
 //! allocation), and the trace's checks are one flag per phase of the loop.
 //!
 //! - `inspect.rs`: wait records, names, and `tasks()`;
+//! - `observer.rs`: what one loop observes of each poll (the trace line,
+//!   the slow-poll timing);
 //! - `slow_polls.rs`: the slow-poll warning and the watchdog thread;
 //! - `trace.rs`: `LOOPLET_TRACE`, and why each task was queued;
 //! - `report.rs`: the destination of every report (stderr by default).
@@ -24,10 +26,12 @@
 //   task_finished(task id)           task.rs, when a task completes
 //   waiting_on(WaitRecord)           leaf futures, just before Pending
 //   note_queued(task id, Queued)     executor.rs, after a phase, tracing only
+//   Observer::poll(label, poll)      executor.rs, around each poll
 //   report(line)                     the loop and contain.rs
 // ANCHOR_END: hooks
 
 mod inspect;
+mod observer;
 mod report;
 mod slow_polls;
 mod trace;
@@ -39,9 +43,10 @@ pub(crate) use inspect::{
     name_of, poll_pending, poll_started, set_name, task_finished, task_infos, waiting_on,
     TaskSnapshot, WaitRecord,
 };
+pub(crate) use observer::Observer;
 pub(crate) use report::{report, reporting_to, ReportingTo, Sink};
-pub(crate) use slow_polls::{env_threshold, Polled, SlowPolls};
-pub(crate) use trace::{describe_turn, note_queued, trace, tracing, why_queued, Queued};
+pub(crate) use slow_polls::Polled;
+pub(crate) use trace::{describe_turn, note_queued, trace, tracing, Queued};
 
 #[doc(hidden)]
 pub use inspect::ChildRecords;
