@@ -184,14 +184,15 @@ pub(crate) struct Header {
     id: u64,
     /// Where `spawn` was called, so a task is always known by its place.
     spawned_at: &'static Location<'static>,
-    /// How many times the future was polled, saturating at `u32::MAX`.
+    /// For `observe/` (kept here, where it costs no extra allocation):
+    /// how many times the future was polled, saturating at `u32::MAX`.
     /// Loop thread only. 32 bits, so that it and `slot` share one word.
     polls: Cell<u32>,
     /// The task's key in the loop's task table. Loop thread only. A `u32`:
     /// no loop holds 4 billion tasks.
     slot: Cell<u32>,
-    /// What the task waits on, as the runtime's own futures recorded it in
-    /// its last poll (see `inspect.rs`). Loop thread only.
+    /// For `observe/`: what the task waits on, as the runtime's own futures
+    /// recorded it in its last poll. Loop thread only.
     waiting_on: Cell<WaitRecord>,
     /// The task awaiting the `JoinHandle`, woken on completion. Loop thread only.
     join_waker: Cell<Option<Waker>>,
@@ -369,10 +370,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
             self.finish(Err(JoinError::cancelled(self.header.describe())));
             return self.completed();
         }
-        self.header
-            .polls
-            .set(self.header.polls.get().saturating_add(1));
-        observe::poll_started(self.header.id);
+        observe::poll_started(self.header.id, &self.header.polls);
         // The waker is this same Arc: `waker_ref` lends it without cloning.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
@@ -389,7 +387,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
         });
         let result = match poll {
             Ok(Poll::Pending) => {
-                self.header.waiting_on.set(observe::poll_pending());
+                observe::poll_pending(&self.header.waiting_on);
                 return Ran::Pending;
             }
             Ok(Poll::Ready(output)) => Ok(output),

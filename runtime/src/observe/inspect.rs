@@ -216,19 +216,22 @@ pub(crate) fn waiting_on(record: WaitRecord) {
     let _ = RECORD.try_with(|slot| slot.set(record));
 }
 
-/// Before a task's poll: notes which task runs and clears the slot. Task
-/// polls never nest on one thread (a loop polls one task at a time), so
-/// there is nothing to save; this is two stores, on every poll.
+/// Before a task's poll: counts it in the task's `polls` (saturating), and
+/// notes which task runs and clears the slot. Task polls never nest on one
+/// thread (a loop polls one task at a time), so there is nothing to save:
+/// three stores, on every poll.
 #[inline]
-pub(crate) fn poll_started(task: u64) {
+pub(crate) fn poll_started(task: u64, polls: &Cell<u32>) {
+    polls.set(polls.get().saturating_add(1));
     let _ = CURRENT_TASK.try_with(|t| t.set(task));
     let _ = RECORD.try_with(|slot| slot.set(WaitRecord::NONE));
 }
 
-/// After a task's poll returned `Pending`: what it recorded.
+/// After a task's poll returned `Pending`: keeps what it recorded in the
+/// task's `waiting_on`, for `tasks()`.
 #[inline]
-pub(crate) fn poll_pending() -> WaitRecord {
-    RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE)
+pub(crate) fn poll_pending(waiting_on: &Cell<WaitRecord>) {
+    waiting_on.set(RECORD.try_with(Cell::get).unwrap_or(WaitRecord::NONE));
 }
 
 /// A recording of what one child future waits on, inside a task's poll

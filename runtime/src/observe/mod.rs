@@ -21,8 +21,8 @@
 
 // ANCHOR: hooks
 // The hooks the core calls, and what they take:
-//   poll_started(task id)            task.rs, before each poll of a task
-//   poll_pending() -> WaitRecord     task.rs, after a poll returned Pending
+//   poll_started(task id, &polls)    task.rs, before each poll of a task
+//   poll_pending(&waiting_on)        task.rs, after a poll returned Pending
 //   task_finished(task id)           task.rs, when a task completes
 //   waiting_on(WaitRecord)           leaf futures, just before Pending
 //   note_queued(task id, Queued)     executor.rs, after a phase, tracing only
