@@ -422,6 +422,7 @@ impl Core {
     /// [`Core::run_ready_tasks`]'s poll when the trace or debug mode is on:
     /// the observer names the task, traces the poll and times it, and the
     /// tasks the poll woke are noted for the trace.
+    // ANCHOR: run_observed
     #[inline(never)]
     fn run_observed(&self, task: TaskRef) -> Ran {
         let label = Polled::Task(task.header().describe());
@@ -430,6 +431,7 @@ impl Core {
                 .poll(Some(label), || coop::with_budget(|| task.run()))
         })
     }
+    // ANCHOR_END: run_observed
 
     /// Polls the main future (traced and timed, if asked to).
     fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {

@@ -35,6 +35,7 @@ impl Observer {
         self.slow_polls.is_some() || tracing()
     }
 
+    // ANCHOR: poll
     /// Runs one poll of `polled` (given when `wants_labels`): traced, and
     /// timed in debug mode.
     #[inline]
@@ -53,4 +54,5 @@ impl Observer {
             Some(slow) => slow.borrow_mut().timed(polled, poll),
         }
     }
+    // ANCHOR_END: poll
 }
