@@ -189,3 +189,57 @@ fn gather_macro_polls_only_woken_children() {
     // Each child is polled once per wake plus once at the start: 2 + 101.
     assert_eq!(polls.get(), 103);
 }
+
+#[test]
+fn gather_macro_takes_any_number_of_futures() {
+    async fn n(i: u32) -> u32 {
+        yield_now().await;
+        i
+    }
+    let out = block_on(async {
+        runtime::gather!(
+            n(0),
+            n(1),
+            n(2),
+            n(3),
+            n(4),
+            n(5),
+            n(6),
+            n(7),
+            n(8),
+            n(9),
+            n(10),
+            n(11),
+            n(12),
+            n(13),
+            n(14),
+            n(15),
+            n(16),
+            n(17),
+            n(18),
+            n(19),
+            n(20),
+            n(21),
+            n(22),
+            n(23),
+            n(24),
+            n(25),
+            n(26),
+            n(27),
+            n(28),
+            n(29),
+            n(30),
+            n(31),
+            n(32),
+            n(33),
+            n(34),
+            n(35),
+            n(36),
+            n(37),
+            n(38),
+            n(39)
+        )
+        .await
+    });
+    assert_eq!((out.0, out.31, out.32, out.39), (0, 31, 32, 39));
+}

@@ -355,35 +355,33 @@ impl ChildWakers {
 /// });
 /// ```
 ///
-/// Takes up to 32 futures; for more, put them in a `Vec` and use
-/// [`gather`](crate::gather()).
+/// Takes any number of futures. (For many of one type, a `Vec` and
+/// [`gather`](crate::gather()) read better.)
 #[macro_export]
 macro_rules! gather {
     ($($future:expr),+ $(,)?) => {
-        $crate::__gather_with_names!(
-            [$($future,)+] []
-            [_g0 _g1 _g2 _g3 _g4 _g5 _g6 _g7 _g8 _g9 _g10 _g11 _g12 _g13 _g14 _g15
-             _g16 _g17 _g18 _g19 _g20 _g21 _g22 _g23 _g24 _g25 _g26 _g27 _g28 _g29 _g30 _g31]
-        )
+        $crate::__gather!(@skips [] [] $($future,)+)
     };
 }
 
-/// Gives each future of `gather!` a variable name of its own (macro_rules
-/// cannot invent names, so it takes them from a fixed list), then expands to
-/// a future that polls only the woken ones.
+/// The body of `gather!`. A macro cannot invent variable names, so the
+/// futures live in one tuple, and each one is reached by its position: the
+/// first pass gives every future a list of `_`, one per future before it,
+/// which the second pass turns into a pattern, `(_, _, child, ..)`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __gather_with_names {
-    ([$head:expr, $($rest:expr,)*] [$($named:tt)*] [$name:ident $($names:ident)*]) => {
-        $crate::__gather_with_names!([$($rest,)*] [$($named)* ($name $head)] [$($names)*])
+macro_rules! __gather {
+    // ANCHOR: gather_macro
+    (@skips [$($skip:tt)*] [$($done:tt)*] $head:expr, $($tail:expr,)*) => {
+        $crate::__gather!(@skips [$($skip)* _] [$($done)* ([$($skip)*] $head)] $($tail,)*)
     };
-    ([$($rest:expr,)+] [$($named:tt)*] []) => {
-        ::core::compile_error!("gather! takes at most 32 futures; for more, use runtime::gather over a Vec")
-    };
-    ([] [$(($name:ident $future:expr))+] [$($unused:ident)*]) => {
+    (@skips [$($all:tt)*] [$(([$($skip:tt)*] $future:expr))+]) => {
         async {
-            $( let mut $name = ::core::pin::pin!($crate::__private::MaybeDone::new($future)); )+
-            let count = [$(::core::stringify!($name)),+].len();
+            // Each future pinned where it stands, in one tuple on this frame.
+            let mut futures = ($(
+                ::core::pin::pin!($crate::__private::MaybeDone::new($future)),
+            )+);
+            let count = [$($crate::__gather!(@one $future)),+].len();
             let wakers = $crate::__private::ChildWakers::new(count);
             let mut records = $crate::__private::ChildRecords::new(count);
             let mut woken = ::std::vec::Vec::new();
@@ -391,21 +389,29 @@ macro_rules! __gather_with_names {
                 wakers.take_woken(cx, &mut woken);
                 let mut index = 0;
                 let mut pending = 0;
-                $(
+                $({
+                    let ($($skip,)* child, ..) = &mut futures;
                     if wakers.claim(index) {
-                        records.poll(index, || $name.as_mut().poll_child(wakers.waker(index)));
+                        records.poll(index, || child.as_mut().poll_child(wakers.waker(index)));
                     }
-                    pending += usize::from(!$name.is_done());
+                    pending += usize::from(!child.is_done());
                     index += 1;
-                )+
+                })+
                 let _ = index;
+                // ANCHOR_END: gather_macro
                 if pending > 0 {
                     records.publish(pending);
                     return ::core::task::Poll::Pending;
                 }
-                ::core::task::Poll::Ready(($($name.as_mut().take_output(),)+))
+                ::core::task::Poll::Ready(($({
+                    let ($($skip,)* child, ..) = &mut futures;
+                    child.as_mut().take_output()
+                },)+))
             })
             .await
         }
+    };
+    (@one $future:expr) => {
+        1
     };
 }
