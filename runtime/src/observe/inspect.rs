@@ -490,48 +490,22 @@ fn describe_socket(fd: i32) -> String {
     }
 }
 
-/// The local (`peer == false`) or remote address of socket `fd`.
+/// The local (`peer == false`) or remote address of socket `fd`, asked of
+/// the socket through std (`getsockname` and `getpeername` underneath).
 #[cfg(unix)]
 fn sock_addr(fd: i32, peer: bool) -> Option<std::net::SocketAddr> {
-    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-    // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid value.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let ptr = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
-    // SAFETY: `ptr` and `len` describe `storage`, which outlives the call;
-    // on a closed or non-socket descriptor the call fails and we say so.
-    let rc = unsafe {
-        if peer {
-            libc::getpeername(fd, ptr, &mut len)
-        } else {
-            libc::getsockname(fd, ptr, &mut len)
-        }
-    };
-    if rc != 0 {
-        return None;
-    }
-    match storage.ss_family as i32 {
-        libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in.
-            let a = unsafe { *(ptr as *const libc::sockaddr_in) };
-            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-            Some(SocketAddr::V4(SocketAddrV4::new(
-                ip,
-                u16::from_be(a.sin_port),
-            )))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6.
-            let a = unsafe { *(ptr as *const libc::sockaddr_in6) };
-            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                ip,
-                u16::from_be(a.sin6_port),
-                0,
-                0,
-            )))
-        }
-        _ => None,
+    use std::mem::ManuallyDrop;
+    use std::os::fd::FromRawFd;
+    // SAFETY: a socket record is written by a task's latest poll, which
+    // stopped on that socket, and the task's future still owns it while the
+    // task is pending and listed: the descriptor is open for this call. The
+    // `ManuallyDrop` keeps us from closing what we do not own. (Any socket
+    // type will do: both calls work on every socket.)
+    let socket = ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) });
+    if peer {
+        socket.peer_addr().ok()
+    } else {
+        socket.local_addr().ok()
     }
 }
 
