@@ -440,13 +440,7 @@ fn drop_unwanted<T>(header: &Header, result: Result<T, JoinError>) {
         ),
         Err(error) => {
             if error.is_panic() {
-                observe::report(format_args!(
-                    "looplet: {} panicked and nobody awaited its JoinHandle: {}",
-                    header.describe(),
-                    error
-                        .panic_message()
-                        .unwrap_or("(a panic with a non-string value)")
-                ));
+                observe::unretrieved_panic(header.describe(), error.panic_message());
                 drop_payload(error.into_panic());
             }
         }

@@ -28,6 +28,7 @@
 //   note_queued(task id, Queued)     executor.rs, after a phase, tracing only
 //   Observer::poll(label, poll)      executor.rs, around each poll
 //   report(line)                     the loop and contain.rs
+//   unretrieved_panic(task, message) task.rs, a panic nobody will await
 // ANCHOR_END: hooks
 
 mod inspect;
@@ -44,7 +45,7 @@ pub(crate) use inspect::{
     TaskSnapshot, WaitRecord,
 };
 pub(crate) use observer::Observer;
-pub(crate) use report::{report, reporting_to, ReportingTo, Sink};
+pub(crate) use report::{report, reporting_to, unretrieved_panic, ReportingTo, Sink};
 pub(crate) use slow_polls::Polled;
 pub(crate) use trace::{describe_turn, note_queued, trace, tracing, Queued};
 

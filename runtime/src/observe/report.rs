@@ -12,6 +12,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
+use crate::error::TaskLabel;
+
 /// The program's own destination: called once per line, without the newline.
 pub(crate) type ReportFn = dyn Fn(&str) + Send + Sync;
 
@@ -61,6 +63,15 @@ pub(crate) fn report(line: fmt::Arguments<'_>) {
         .try_with(|current| current.borrow().clone())
         .unwrap_or_default();
     sink.send(line);
+}
+
+/// asyncio's "Task exception was never retrieved": `task` panicked (with
+/// `message`, when it was a string) and nobody holds its `JoinHandle`.
+pub(crate) fn unretrieved_panic(task: TaskLabel, message: Option<&str>) {
+    report(format_args!(
+        "looplet: {task} panicked and nobody awaited its JoinHandle: {}",
+        message.unwrap_or("(a panic with a non-string value)")
+    ));
 }
 
 /// Makes `sink` this thread's destination until the guard is dropped.
