@@ -121,5 +121,39 @@ fn spawn_allocates_once_and_wake_and_poll_allocate_nothing() {
                 assert_eq!(remote, 0, "{remote} allocations for {N} cross-thread wakes");
             }
         }
+
+        racing_allocates_nothing_per_poll_or_item().await;
     });
+}
+
+/// `race` allocates nothing at all; `as_completed` allocates only when it
+/// starts (its children's slots and wakers), nothing per poll or per item.
+async fn racing_allocates_nothing_per_poll_or_item() {
+    let before = allocations();
+    for _ in 0..N {
+        let won = runtime::race(yield_now(), async { 1 }).await;
+        assert_eq!(won, runtime::Either::Right(1));
+    }
+    let racing = allocations() - before;
+    assert_eq!(racing, 0, "{racing} allocations for {N} races");
+
+    use runtime::stream::StreamExt;
+    let children = (0..N).map(|i| async move {
+        yield_now().await; // each is polled twice: Pending, then Ready
+        i
+    });
+    let mut done = runtime::as_completed(children);
+    let first = done.next().await; // the first poll of every child, and one output
+    assert!(first.is_some());
+    let before = allocations();
+    let mut got = 1;
+    while done.next().await.is_some() {
+        got += 1;
+    }
+    let per_item = allocations() - before;
+    assert_eq!(got, N);
+    assert_eq!(
+        per_item, 0,
+        "{per_item} allocations for {N} outputs of as_completed"
+    );
 }

@@ -41,7 +41,7 @@ where
 {
     let mut children = Children::new(futures);
     poll_fn(|cx| {
-        let _ = children.poll_woken(cx, |_| ControlFlow::<()>::Continue(()));
+        let _ = children.poll_woken(cx, |_, _| ControlFlow::<()>::Continue(()));
         if children.pending > 0 {
             children.records.publish(children.pending);
             return Poll::Pending;
@@ -70,7 +70,7 @@ where
 {
     let mut children = Children::new(futures);
     poll_fn(|cx| {
-        let first_error = children.poll_woken(cx, |child| match child.output() {
+        let first_error = children.poll_woken(cx, |_, child| match child.output() {
             Some(Err(_)) => match child.take_output() {
                 Err(e) => ControlFlow::Break(e),
                 Ok(_) => unreachable!("the output was just seen to be an Err"),
@@ -93,21 +93,22 @@ where
     .await
 }
 
-/// The children of a `gather` or `try_gather`, and which of them to poll.
-struct Children<F: Future> {
+/// The children of a `gather` or `try_gather` (and of `first` and
+/// `as_completed`, in `race.rs`), and which of them to poll.
+pub(crate) struct Children<F: Future> {
     /// Pinned in one heap slice that never grows or moves.
     futures: Pin<Box<[MaybeDone<F>]>>,
     wakers: ChildWakers,
     /// Scratch list of woken indices, kept to avoid an allocation per poll.
     woken: Vec<usize>,
     /// How many children have not finished yet.
-    pending: usize,
+    pub(crate) pending: usize,
     /// What each child waits on, for `tasks()`.
-    records: ChildRecords,
+    pub(crate) records: ChildRecords,
 }
 
 impl<F: Future> Children<F> {
-    fn new(futures: impl IntoIterator<Item = F>) -> Self {
+    pub(crate) fn new(futures: impl IntoIterator<Item = F>) -> Self {
         let futures: Box<[MaybeDone<F>]> = futures.into_iter().map(MaybeDone::new).collect();
         let n = futures.len();
         Children {
@@ -121,15 +122,13 @@ impl<F: Future> Children<F> {
 
     // ANCHOR: poll_woken
     /// Polls each child woken since the last call, and passes each one that
-    /// finishes to `on_ready`, which may stop the round by returning `Break`.
-    ///
-    /// After a `Break` the children still on this round's list are neither
-    /// polled nor put back, so their wakes are lost: the caller must not
-    /// poll again (`try_gather` returns, dropping every child).
-    fn poll_woken<B>(
+    /// finishes (with its index) to `on_ready`, which may stop the round by
+    /// returning `Break`. The children a `Break` leaves unpolled go back on
+    /// the list, for the next call (`as_completed` takes one output a call).
+    pub(crate) fn poll_woken<B>(
         &mut self,
         cx: &mut Context<'_>,
-        mut on_ready: impl FnMut(Pin<&mut MaybeDone<F>>) -> ControlFlow<B>,
+        mut on_ready: impl FnMut(usize, Pin<&mut MaybeDone<F>>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
         self.wakers.take_woken(cx, &mut self.woken);
         for (position, &index) in self.woken.iter().enumerate() {
@@ -155,7 +154,8 @@ impl<F: Future> Children<F> {
                 .poll(index, || child.as_mut().poll_child(waker))
             {
                 self.pending -= 1;
-                if let ControlFlow::Break(b) = on_ready(child) {
+                if let ControlFlow::Break(b) = on_ready(index, child) {
+                    self.wakers.requeue(&self.woken[position + 1..]);
                     return ControlFlow::Break(b);
                 }
             }

@@ -23,6 +23,11 @@ use crate::task::Join;
 /// task nobody references may be garbage-collected, and unlike smol, where
 /// dropping the handle cancels).
 ///
+/// Awaiting a handle is cancel-safe: a `.await` dropped midway (by
+/// `timeout` or `race`) leaves the handle's task running and its output
+/// waiting, and the handle can be awaited again. Dropping the handle itself
+/// detaches the task; to stop it, call [`JoinHandle::abort`].
+///
 /// A `JoinHandle` belongs to the loop's thread, like the task: it is not
 /// `Send`.
 #[must_use = "dropping a JoinHandle detaches the task; `.await` it to get the output"]

@@ -12,6 +12,8 @@
 //! | `asyncio.sleep(0)` | [`yield_now`]`().await` |
 //! | `asyncio.sleep(d)` | `time::sleep(d).await` |
 //! | `asyncio.wait_for(aw, t)` | `time::timeout(t, fut).await` |
+//! | `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race`]`(a, b)`, [`first`]`(iter)` |
+//! | `asyncio.as_completed(aws)` | [`as_completed`]`(iter)`, a `Stream` |
 //! | `loop.run_in_executor(None, f)` | [`spawn_blocking`]`(f).await` |
 //! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
 //! | `asyncio.Queue`, `Semaphore`, `Event` | `sync::Queue`, `sync::Semaphore`, `sync::Event` |
@@ -58,7 +60,8 @@
 //!   asyncio's coordination tools on one fair wait list.
 //! - `executor.rs`: the loop itself: `block_on`, `spawn`, `spawn_blocking`;
 //!   `builder.rs`: its settings.
-//! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above.
+//! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above;
+//!   `race.rs`: `race`, `first` and `as_completed`, on gather's bookkeeping.
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs);
@@ -80,6 +83,7 @@ mod observe;
 #[cfg(loom)]
 mod park;
 mod queue;
+mod race;
 mod shim;
 #[cfg(not(loom))]
 pub mod stream;
@@ -96,6 +100,7 @@ pub use executor::{block_on, spawn, spawn_blocking, spawn_named, tasks, Runtime}
 pub use gather::{gather, try_gather};
 pub use join::JoinHandle;
 pub use observe::TaskInfo;
+pub use race::{as_completed, first, race, AsCompleted, Either};
 pub use yield_now::yield_now;
 
 /// Items the `gather!` macro expands to. Not part of the API.

@@ -166,6 +166,9 @@ impl TcpStream {
     /// each is tried in turn and the first that answers wins.
     ///
     /// A port nobody listens on fails with `ErrorKind::ConnectionRefused`.
+    ///
+    /// Dropping the future midway closes the half-open socket: nothing is
+    /// left behind, and nothing is connected.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         first_that_works(addr, TcpStream::connect_to).await
     }
@@ -221,6 +224,11 @@ impl TcpStream {
 
     /// Reads exactly `buf.len()` bytes. If the stream ends first, fails with
     /// `ErrorKind::UnexpectedEof` (the bytes read so far are in `buf`).
+    ///
+    /// Not cancel-safe: if the future is dropped midway (by `timeout` or
+    /// `race`), the bytes it had read are in `buf` but nobody knows how many,
+    /// and they are gone from the stream. To read under a deadline, put the
+    /// deadline around the whole exchange, or read with `read` in a loop.
     pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.read(buf).await? {
@@ -238,11 +246,16 @@ impl TcpStream {
 
     /// Writes some of `buf` and returns how many bytes were taken. An empty
     /// `buf` gives `Ok(0)` at once.
+    ///
+    /// Cancel-safe: a future dropped before it finishes wrote nothing.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_write_bytes(cx, buf)).await
     }
 
     /// Writes all of `buf`, waiting whenever the socket's buffer is full.
+    ///
+    /// Not cancel-safe: if the future is dropped midway, some of `buf` may
+    /// have been sent and the rest not, and the caller cannot tell how much.
     pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {

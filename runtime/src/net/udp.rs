@@ -54,7 +54,8 @@ impl UdpSocket {
     }
 
     /// Sends `buf` as one datagram to `target` (its first address, if a
-    /// name resolves to several). Returns the bytes sent.
+    /// name resolves to several). Returns the bytes sent. Cancel-safe: a
+    /// datagram goes whole or not at all, and a dropped future sent nothing.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = resolve(target).await?.first().copied().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "send_to was given no address")

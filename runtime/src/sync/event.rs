@@ -76,7 +76,7 @@ impl Event {
         self.inner.borrow().is_set
     }
 
-    /// Waits until the flag is raised (at once, if it is).
+    /// Waits until the flag is raised (at once, if it is). Cancel-safe.
     pub fn wait(&self) -> Wait<'_> {
         Wait {
             event: self,

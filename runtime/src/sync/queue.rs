@@ -187,6 +187,10 @@ impl<T> Queue<T> {
 
     /// Adds `item` at the back, waiting while the queue is full. Putters
     /// waiting on a full queue get in in the order they came.
+    ///
+    /// Cancel-safe in tokio's sense for the queue, not for the item: a `put`
+    /// dropped while it waits takes its item with it (dropped); one dropped
+    /// after it was admitted left its item in the queue.
     pub fn put(&self, item: T) -> Put<'_, T> {
         Put {
             queue: self,
@@ -197,6 +201,9 @@ impl<T> Queue<T> {
 
     /// Takes the item at the front, waiting while the queue is empty.
     /// Getters waiting on an empty queue are served in the order they came.
+    ///
+    /// Cancel-safe: an item handed to a `get` that is then dropped goes to
+    /// the next getter, or back to the front of the queue.
     pub fn get(&self) -> Get<'_, T> {
         Get {
             queue: self,

@@ -65,6 +65,9 @@ impl Semaphore {
     }
 
     /// Waits for a permit. Tasks get permits in the order they asked.
+    ///
+    /// Cancel-safe: a permit handed to an `acquire` that is then dropped is
+    /// passed on to the next waiter.
     pub fn acquire(&self) -> Acquire<'_> {
         Acquire {
             semaphore: self,
