@@ -45,6 +45,7 @@ async fn mirror(name: &'static str, delay: Duration, abandoned: Rc<Cell<u32>>) -
     addr
 }
 
+// ANCHOR: fetch
 /// Asks one mirror and returns its answer.
 async fn fetch(addr: SocketAddr) -> std::io::Result<String> {
     let mut conn = TcpStream::connect(addr).await?;
@@ -53,6 +54,7 @@ async fn fetch(addr: SocketAddr) -> std::io::Result<String> {
     let n = conn.read(&mut reply).await?;
     Ok(String::from_utf8_lossy(&reply[..n]).into_owned())
 }
+// ANCHOR_END: fetch
 
 fn main() {
     runtime::block_on(async {
@@ -63,6 +65,7 @@ fn main() {
             mirror("ap-mirror", Duration::from_millis(20), abandoned.clone()).await,
         ];
 
+        // ANCHOR: fastest
         let start = Instant::now();
         let fastest = timeout(
             Duration::from_millis(500),
@@ -77,6 +80,7 @@ fn main() {
             ),
             Err(e) => println!("round 1: {e}"),
         }
+        // ANCHOR_END: fastest
         // Let the slower mirrors notice that their clients hung up.
         sleep(Duration::from_millis(50)).await;
         println!(

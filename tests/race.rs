@@ -14,6 +14,7 @@ use tests::{with_deadline, Counted};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
+// ANCHOR: drop_counter
 /// Counts its drops; held by a future so that dropping the future shows.
 struct DropCounter(Rc<Cell<usize>>);
 
@@ -45,6 +46,7 @@ fn race_gives_the_winner_and_drops_the_loser() {
         assert_eq!(drops.get(), 2);
     });
 }
+// ANCHOR_END: drop_counter
 
 #[test]
 fn race_of_two_ready_futures_is_won_by_the_left() {

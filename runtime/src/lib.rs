@@ -14,6 +14,7 @@
 //! | `asyncio.wait_for(aw, t)` | `time::timeout(t, fut).await` |
 //! | `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | [`race`]`(a, b)`, [`first`]`(iter)` |
 //! | `asyncio.as_completed(aws)` | [`as_completed`]`(iter)`, a `Stream` |
+//! | `async with asyncio.TaskGroup() as tg` | [`TaskGroup`]: `spawn`, `join_next`, `try_join_all` |
 //! | `loop.run_in_executor(None, f)` | [`spawn_blocking`]`(f).await` |
 //! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
 //! | `asyncio.Queue`, `Semaphore`, `Event` | `sync::Queue`, `sync::Semaphore`, `sync::Event` |
@@ -61,7 +62,8 @@
 //! - `executor.rs`: the loop itself: `block_on`, `spawn`, `spawn_blocking`;
 //!   `builder.rs`: its settings.
 //! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above;
-//!   `race.rs`: `race`, `first` and `as_completed`, on gather's bookkeeping.
+//!   `race.rs`: `race`, `first` and `as_completed`, on gather's bookkeeping;
+//!   `task_group.rs`: `TaskGroup`, tasks whose results are taken together.
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs);
@@ -90,6 +92,7 @@ pub mod stream;
 pub mod sync;
 mod table;
 mod task;
+mod task_group;
 #[cfg(not(loom))]
 pub mod time;
 mod yield_now;
@@ -101,6 +104,7 @@ pub use gather::{gather, try_gather};
 pub use join::JoinHandle;
 pub use observe::TaskInfo;
 pub use race::{as_completed, first, race, AsCompleted, Either};
+pub use task_group::{GroupError, TaskGroup};
 pub use yield_now::yield_now;
 
 /// Items the `gather!` macro expands to. Not part of the API.

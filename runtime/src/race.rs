@@ -89,6 +89,7 @@ pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Outp
 ///     assert_eq!(runtime::first(mirrors).await, (1, 10));
 /// });
 /// ```
+// ANCHOR: first
 pub async fn first<I>(futures: I) -> (usize, <I::Item as Future>::Output)
 where
     I: IntoIterator,
@@ -113,6 +114,7 @@ where
     })
     .await
 }
+// ANCHOR_END: first
 
 /// The outputs of `futures` as a `Stream`, in the order they finish:
 /// asyncio's `for f in as_completed(aws): r = await f`.
