@@ -1,4 +1,5 @@
-//! Queue, Semaphore, Event and oneshot against the public API: nothing lost,
+//! Queue, Semaphore, Event, Lock, Condition, Barrier and oneshot against
+//! the public API: nothing lost,
 //! nothing duplicated, waiters served in arrival order, and a cancelled
 //! waiter never strands the others.
 
@@ -10,7 +11,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use runtime::stream::StreamExt;
-use runtime::sync::{oneshot, Event, Queue, Semaphore};
+use runtime::sync::{oneshot, Barrier, Condition, Event, Lock, Queue, Semaphore};
 use runtime::time::timeout;
 use runtime::{block_on, spawn, yield_now};
 use tests::with_deadline;
@@ -703,5 +704,215 @@ fn a_storm_of_cancelled_puts_and_gets_loses_and_doubles_nothing() {
             assert_eq!(entries(&format!("{queue:?}"), "getters"), 0);
             assert_eq!(entries(&format!("{queue:?}"), "putters"), 0);
         })
+    });
+}
+
+// Lock, Condition, Barrier, and Queue's task_done / join.
+
+#[test]
+fn a_lock_is_fair_and_try_lock_does_not_jump_the_line() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let lock = Rc::new(Lock::new(Vec::new()));
+            let held = lock.lock().await;
+            let waiters: Vec<_> = (0..3)
+                .map(|i| {
+                    let lock = lock.clone();
+                    spawn(async move { lock.lock().await.push(i) })
+                })
+                .collect();
+            yield_now().await; // all three wait, in order 0, 1, 2
+            drop(held); // handed to waiter 0, which has not run yet
+            assert!(
+                lock.try_lock().is_none(),
+                "the lock is promised to waiter 0"
+            );
+            for w in waiters {
+                w.await.unwrap();
+            }
+            assert_eq!(*lock.lock().await, [0, 1, 2]);
+        })
+    });
+}
+
+#[test]
+fn a_lock_guard_unlocks_on_drop_and_on_panic() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let lock = Rc::new(Lock::new(0));
+            let panicker = spawn({
+                let lock = lock.clone();
+                async move {
+                    let mut guard = lock.lock().await;
+                    *guard = 5;
+                    panic!("holder panics");
+                }
+            });
+            assert!(panicker.await.unwrap_err().is_panic());
+            // No poisoning: the data as last written.
+            assert_eq!(*lock.try_lock().expect("unlocked by the unwind"), 5);
+        })
+    });
+}
+
+#[test]
+fn cancelled_lock_waiters_leave_nothing_and_pass_the_lock_on() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let lock = Lock::new(());
+            let held = lock.lock().await;
+            for _ in 0..50_000 {
+                assert!(timeout(Duration::ZERO, lock.lock()).await.is_err());
+            }
+            assert_eq!(entries(&format!("{lock:?}"), "waiters"), 0);
+            // Handed the lock, then dropped before it ran: passed on.
+            let mut first = Box::pin(lock.lock());
+            let mut second = Box::pin(lock.lock());
+            assert!(!poll_once(&mut first).await);
+            assert!(!poll_once(&mut second).await);
+            drop(held);
+            drop(first);
+            assert!(
+                poll_once(&mut second).await,
+                "the lock went to the next waiter"
+            );
+        })
+    });
+}
+
+#[test]
+fn condition_wait_for_rides_out_spurious_notifies() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let (count, changed) = (Rc::new(Lock::new(0)), Rc::new(Condition::new()));
+            let waiter = spawn({
+                let (count, changed) = (count.clone(), changed.clone());
+                async move {
+                    let guard = count.lock().await;
+                    let guard = changed.wait_for(guard, |n| *n >= 3).await;
+                    *guard
+                }
+            });
+            for _ in 0..5 {
+                yield_now().await;
+                *count.lock().await += 1;
+                changed.notify_all(); // the first two wake it for nothing
+            }
+            assert!(waiter.await.unwrap() >= 3);
+        })
+    });
+}
+
+#[test]
+fn a_notify_with_nobody_waiting_is_not_remembered() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let (lock, cond) = (Rc::new(Lock::new(())), Rc::new(Condition::new()));
+            cond.notify(1); // nobody waits: lost, as in asyncio
+            let guard = lock.lock().await;
+            let waited = timeout(Duration::from_millis(20), cond.wait(guard)).await;
+            assert!(waited.is_err(), "the earlier notify was not kept");
+            // notify(1) wakes one of two.
+            let woken = Rc::new(Cell::new(0));
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let (lock, cond, woken) = (lock.clone(), cond.clone(), woken.clone());
+                    spawn(async move {
+                        let guard = lock.lock().await;
+                        drop(cond.wait(guard).await);
+                        woken.set(woken.get() + 1);
+                    })
+                })
+                .collect();
+            yield_now().await;
+            cond.notify(1);
+            for _ in 0..5 {
+                yield_now().await;
+            }
+            assert_eq!(woken.get(), 1);
+            cond.notify_all();
+            for w in waiters {
+                w.await.unwrap();
+            }
+            assert_eq!(woken.get(), 2);
+        })
+    });
+}
+
+#[test]
+fn a_barrier_lets_each_round_go_together_and_is_reusable() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let barrier = Rc::new(Barrier::new(3));
+            for _round in 0..2 {
+                let tasks: Vec<_> = (0..3)
+                    .map(|_| {
+                        let barrier = barrier.clone();
+                        spawn(async move { barrier.wait().await })
+                    })
+                    .collect();
+                let mut indices = Vec::new();
+                for t in tasks {
+                    indices.push(t.await.unwrap());
+                }
+                indices.sort();
+                assert_eq!(indices, [0, 1, 2]);
+            }
+            // A waiter that gives up leaves its round: two more still fill it
+            // only with a third.
+            assert!(timeout(Duration::from_millis(5), barrier.wait())
+                .await
+                .is_err());
+            let a = spawn({
+                let barrier = barrier.clone();
+                async move { barrier.wait().await }
+            });
+            let b = spawn({
+                let barrier = barrier.clone();
+                async move { barrier.wait().await }
+            });
+            yield_now().await;
+            assert!(!a.is_finished() && !b.is_finished(), "two of three arrived");
+            barrier.wait().await;
+            a.await.unwrap();
+            b.await.unwrap();
+        })
+    });
+}
+
+#[test]
+fn queue_join_waits_until_every_item_is_marked_done() {
+    with_deadline(LIMIT, || {
+        block_on(async {
+            let queue = Queue::new(0);
+            queue.join().await; // nothing put: ready at once
+            for i in 0..3 {
+                queue.put(i).await;
+            }
+            let done = Rc::new(Cell::new(0));
+            let worker = spawn({
+                let (queue, done) = (queue.clone(), done.clone());
+                async move {
+                    for _ in 0..3 {
+                        let _item = queue.get().await;
+                        yield_now().await; // "work"
+                        done.set(done.get() + 1);
+                        queue.task_done();
+                    }
+                }
+            });
+            queue.join().await;
+            assert_eq!(done.get(), 3, "join returned only after three task_done");
+            worker.await.unwrap();
+        })
+    });
+}
+
+#[test]
+#[should_panic(expected = "more times than items were put")]
+fn task_done_without_an_item_panics_and_says_why() {
+    block_on(async {
+        let queue: Queue<u8> = Queue::new(0);
+        queue.task_done();
     });
 }

@@ -99,8 +99,10 @@ pub(crate) struct Children<F: Future> {
     /// Pinned in one heap slice that never grows or moves.
     futures: Pin<Box<[MaybeDone<F>]>>,
     wakers: ChildWakers,
-    /// Scratch list of woken indices, kept to avoid an allocation per poll.
+    /// The current round: the indices woken before it began (kept between
+    /// rounds, to avoid an allocation per poll), and the next to look at.
     woken: Vec<usize>,
+    next: usize,
     /// How many children have not finished yet.
     pub(crate) pending: usize,
     /// What each child waits on, for `tasks()`.
@@ -115,32 +117,40 @@ impl<F: Future> Children<F> {
             futures: Box::into_pin(futures),
             wakers: ChildWakers::new(n),
             woken: Vec::new(),
+            next: 0,
             pending: n,
             records: ChildRecords::new(n),
         }
     }
 
     // ANCHOR: poll_woken
-    /// Polls each child woken since the last call, and passes each one that
-    /// finishes (with its index) to `on_ready`, which may stop the round by
-    /// returning `Break`. The children a `Break` leaves unpolled go back on
-    /// the list, for the next call (`as_completed` takes one output a call).
+    /// Polls the children woken since the last round, and passes each one
+    /// that finishes (with its index) to `on_ready`, which may stop by
+    /// returning `Break`. A round left unfinished (by a `Break`, or because
+    /// the task's budget ran out) is carried on at the next call, from where
+    /// it stopped: `as_completed` takes one output a call, and nothing is
+    /// copied or polled twice.
     pub(crate) fn poll_woken<B>(
         &mut self,
         cx: &mut Context<'_>,
         mut on_ready: impl FnMut(usize, Pin<&mut MaybeDone<F>>) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        self.wakers.take_woken(cx, &mut self.woken);
-        for (position, &index) in self.woken.iter().enumerate() {
+        if self.next < self.woken.len() {
+            self.wakers.set_parent(cx); // carry on with the last round
+        } else {
+            self.wakers.take_woken(cx, &mut self.woken);
+            self.next = 0;
+        }
+        while let Some(&index) = self.woken.get(self.next) {
             if coop::is_spent() {
-                // The task's budget ran out in this round (see `coop.rs`).
-                // Polling more children would only have each of them yield
-                // at once, which costs O(n) per round and O(n^2) in all:
-                // the rest go back on the list, for the task's next poll.
-                self.wakers.requeue(&self.woken[position..]);
+                // The task's budget ran out (see `coop.rs`). Polling more
+                // children would only have each of them yield at once,
+                // O(n) a round and O(n^2) in all: the task polls us again
+                // soon, and the round goes on from here.
                 cx.waker().wake_by_ref();
                 break;
             }
+            self.next += 1;
             // SAFETY: `futures` is a pinned slice, and indexing it moves no
             // element: each element stays at its place in the heap slice
             // until the slice is dropped, which is what pinning it requires.
@@ -155,7 +165,6 @@ impl<F: Future> Children<F> {
             {
                 self.pending -= 1;
                 if let ControlFlow::Break(b) = on_ready(index, child) {
-                    self.wakers.requeue(&self.woken[position + 1..]);
                     return ControlFlow::Break(b);
                 }
             }
@@ -325,10 +334,14 @@ impl ChildWakers {
         std::mem::swap(&mut inner.indices, into);
     }
 
-    /// Puts children that were taken off the list but not polled back on
-    /// it (they are still marked woken).
-    pub(crate) fn requeue(&self, indices: &[usize]) {
-        lock(&self.list.inner).indices.extend_from_slice(indices);
+    /// Remembers the parent's latest waker, for a parent that carries on
+    /// with a round it began earlier.
+    pub(crate) fn set_parent(&self, cx: &Context<'_>) {
+        let mut inner = lock(&self.list.inner);
+        match &inner.parent {
+            Some(parent) if parent.will_wake(cx.waker()) => {}
+            _ => inner.parent = Some(cx.waker().clone()),
+        }
     }
 
     /// Takes child `index` off the list: true if it was woken since it was

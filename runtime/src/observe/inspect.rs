@@ -60,6 +60,10 @@ enum Kind {
     Semaphore,
     Event,
     Gather,
+    Lock,
+    Condition,
+    Barrier,
+    QueueJoin,
 }
 // ANCHOR_END: record
 
@@ -70,6 +74,10 @@ impl WaitRecord {
     pub(crate) const QUEUE_PUT: WaitRecord = WaitRecord::new(Kind::QueuePut, 0);
     pub(crate) const SEMAPHORE: WaitRecord = WaitRecord::new(Kind::Semaphore, 0);
     pub(crate) const EVENT: WaitRecord = WaitRecord::new(Kind::Event, 0);
+    pub(crate) const LOCK: WaitRecord = WaitRecord::new(Kind::Lock, 0);
+    pub(crate) const CONDITION: WaitRecord = WaitRecord::new(Kind::Condition, 0);
+    pub(crate) const BARRIER: WaitRecord = WaitRecord::new(Kind::Barrier, 0);
+    pub(crate) const QUEUE_JOIN: WaitRecord = WaitRecord::new(Kind::QueueJoin, 0);
 
     const fn new(kind: Kind, payload: u64) -> WaitRecord {
         WaitRecord((kind as u64) << KIND_SHIFT | (payload & PAYLOAD))
@@ -126,6 +134,10 @@ impl WaitRecord {
             8 => Kind::Semaphore,
             9 => Kind::Event,
             10 => Kind::Gather,
+            11 => Kind::Lock,
+            12 => Kind::Condition,
+            13 => Kind::Barrier,
+            14 => Kind::QueueJoin,
             _ => Kind::None,
         }
     }
@@ -178,6 +190,10 @@ impl WaitRecord {
             Kind::QueuePut => "Queue::put (the queue is full)".into(),
             Kind::Semaphore => "Semaphore::acquire (no permit free)".into(),
             Kind::Event => "Event::wait (not set)".into(),
+            Kind::Lock => "Lock::lock (held by another task)".into(),
+            Kind::Condition => "Condition::wait (not notified yet)".into(),
+            Kind::Barrier => "Barrier::wait (not every party has arrived)".into(),
+            Kind::QueueJoin => "Queue::join (items not marked done)".into(),
             Kind::Gather => format!("gather, {} children not finished", self.payload()),
         })
     }

@@ -73,6 +73,10 @@ struct State<T> {
     /// Items handed to getters that have not collected them yet. They
     /// still count as in the queue (see the module docs).
     handed: usize,
+    /// Items put and not yet marked done with `task_done` (asyncio's
+    /// `_unfinished_tasks`), and the tasks waiting in `join` for it to be 0.
+    unfinished: usize,
+    joiners: WaitList<()>,
     getters: WaitList<T>,
     /// Each putter carries its item until it is admitted.
     putters: WaitList<T>,
@@ -92,6 +96,7 @@ impl<T> State<T> {
     // ANCHOR: deliver
     /// An item enters: to the oldest waiting getter, else to the back.
     fn deliver(&mut self, item: T, later: &mut Later<T>) {
+        self.unfinished += 1;
         if self.getters.has_waiting() {
             self.getters.grant_first(later, |slot| *slot = Some(item));
             self.handed += 1;
@@ -178,6 +183,8 @@ impl<T> Queue<T> {
                 items: VecDeque::new(),
                 maxsize,
                 handed: 0,
+                unfinished: 0,
+                joiners: WaitList::new(),
                 getters: WaitList::new(),
                 putters: WaitList::new(),
             })),
@@ -231,6 +238,40 @@ impl<T> Queue<T> {
             state.admit_putters(later);
             Some(item)
         })
+    }
+
+    /// Marks one item that was taken out as processed: asyncio's
+    /// `Queue.task_done()`. When every item put has been marked, the tasks
+    /// waiting in [`Queue::join`] go on.
+    ///
+    /// # Panics
+    ///
+    /// If called more times than items were put (asyncio raises
+    /// `ValueError`): call it once per item taken, after handling it.
+    pub fn task_done(&self) {
+        let mut state = self.inner.borrow_mut();
+        assert!(
+            state.unfinished > 0,
+            "Queue::task_done() was called more times than items were put: \
+             call it once for each item you took, when you are done with it"
+        );
+        state.unfinished -= 1;
+        let mut wakes: Later<()> = Later::new();
+        if state.unfinished == 0 {
+            state.joiners.grant_all(&mut wakes);
+        }
+        drop(state);
+        wakes.run();
+    }
+
+    /// Waits until every item put has been marked done with
+    /// [`Queue::task_done`]: asyncio's `await queue.join()`. Ready at once if
+    /// nothing is unfinished. Cancel-safe.
+    pub fn join(&self) -> Join<'_, T> {
+        Join {
+            queue: self,
+            key: None,
+        }
     }
 
     /// Items in the queue now: asyncio's `qsize()`. An item already handed
@@ -363,6 +404,67 @@ impl<T> Drop for Get<'_, T> {
                 state.cancel_get(key, later)
             });
         }
+    }
+}
+
+/// The future of [`Queue::join`].
+#[must_use = "a Join does nothing unless awaited"]
+pub struct Join<'a, T> {
+    queue: &'a Queue<T>,
+    key: Option<WaiterKey>,
+}
+
+impl<T> Future for Join<'_, T> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        coop::budgeted(cx, |cx| {
+            let mut later: Later<()> = Later::new();
+            let mut state = this.queue.inner.borrow_mut();
+            let done = match this.key {
+                None if state.unfinished == 0 => true,
+                None => {
+                    this.key = Some(state.joiners.join(cx.waker(), None));
+                    false
+                }
+                Some(key) => state
+                    .joiners
+                    .poll_granted(key, cx.waker(), &mut later)
+                    .is_some(),
+            };
+            drop(state);
+            later.run();
+            if done {
+                this.key = None;
+                return Poll::Ready(());
+            }
+            observe::waiting_on(WaitRecord::QUEUE_JOIN);
+            Poll::Pending
+        })
+    }
+}
+
+impl<T> Drop for Join<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let mut later: Later<()> = Later::new();
+            let _ = self
+                .queue
+                .inner
+                .borrow_mut()
+                .joiners
+                .cancel(key, &mut later);
+            later.run();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Join<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join")
+            .field("waiting", &self.key.is_some())
+            .finish()
     }
 }
 
