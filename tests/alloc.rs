@@ -126,8 +126,8 @@ fn spawn_allocates_once_and_wake_and_poll_allocate_nothing() {
     });
 }
 
-/// `race` allocates nothing at all; `as_completed` allocates only when it
-/// starts (its children's slots and wakers), nothing per poll or per item.
+/// `race` allocates nothing at all; `as_completed` and `generate` allocate
+/// only when they start, nothing per poll or per item.
 async fn racing_allocates_nothing_per_poll_or_item() {
     let before = allocations();
     for _ in 0..N {

@@ -19,6 +19,7 @@
 //! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
 //! | `asyncio.Queue`, `Semaphore`, `Event` | `sync::Queue`, `sync::Semaphore`, `sync::Event` |
 //! | `async for x in source` | `while let Some(x) = source.next().await` ([`stream::StreamExt`]) |
+//! | `async def rows(): ... yield row` | [`stream::generate`]`(\|mut y\| async move { ... y.yield_(row).await })` |
 //! | `asyncio.all_tasks()` | [`tasks()`], each a [`TaskInfo`] that says what it waits on |
 //! | debug mode, `slow_callback_duration` | [`Builder::slow_poll_threshold`], or `LOOPLET_DEBUG=1` |
 //!
@@ -67,7 +68,8 @@
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs);
-//!   `stream.rs`: the `.next().await` of async iteration.
+//!   `stream.rs`: the `.next().await` of async iteration; `generate.rs`:
+//!   async generators, Python's `yield` in an `async def`.
 
 #![warn(missing_docs, missing_debug_implementations)]
 
@@ -78,6 +80,8 @@ mod coop;
 mod error;
 mod executor;
 mod gather;
+#[cfg(not(loom))]
+mod generate;
 mod join;
 #[cfg(not(loom))]
 pub mod net;

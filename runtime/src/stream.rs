@@ -32,6 +32,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+pub use crate::generate::{generate, Generate, Yield, Yielder};
 pub use futures_core::Stream;
 
 // ANCHOR: next
