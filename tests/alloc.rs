@@ -124,6 +124,31 @@ fn spawn_allocates_once_and_wake_and_poll_allocate_nothing() {
 
         racing_allocates_nothing_per_poll_or_item().await;
     });
+
+    // Context variables: values were set on this thread (in one loop), but
+    // a spawner that has none pays nothing: still one allocation a spawn.
+    runtime::context_var! { static TAG: u32 = 0; }
+    block_on(async { TAG.set(1) });
+    block_on(async {
+        let mut handles: Vec<JoinHandle<()>> = Vec::with_capacity(N);
+        let mut per_spawn = 0;
+        for round in 0..2 {
+            let before = allocations();
+            for _ in 0..N {
+                handles.push(spawn(async {}));
+            }
+            if round == 1 {
+                per_spawn = allocations() - before;
+            }
+            for handle in handles.drain(..) {
+                handle.await.unwrap();
+            }
+        }
+        assert_eq!(
+            per_spawn, N,
+            "{per_spawn} allocations for {N} spawns with context vars in use"
+        );
+    });
 }
 
 /// `race` allocates nothing at all; `as_completed` and `generate` allocate

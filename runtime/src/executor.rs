@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use crate::blocking::Pool;
 use crate::contain::contain;
+use crate::context;
 use crate::coop;
 use crate::join::JoinHandle;
 use crate::observe::{self, trace, Observer, Polled, Queued, ReportingTo, Sink, WaitRecord};
@@ -379,6 +380,7 @@ impl Core {
         }
         let slot = self.tasks.borrow_mut().insert(task.clone());
         task.header().set_slot(slot);
+        context::inherit(task.header().id()); // a copy of the spawner's values
         self.phase(Queued::Spawned, || self.shared.local().push(task));
         JoinHandle::new(join)
     }
@@ -435,6 +437,7 @@ impl Core {
 
     /// Polls the main future (traced and timed, if asked to).
     fn poll_main<R>(&self, poll: impl FnOnce() -> R) -> R {
+        context::enter_main();
         let label = self.observer.wants_labels().then(|| Polled::Main {
             block_on_at: self.running_since.get(),
         });
@@ -584,6 +587,8 @@ impl Drop for Runtime {
 struct Running {
     core: Rc<Core>,
     previous: Option<Rc<Core>>,
+    /// For `block_on`: who ran before, for context variables.
+    context_before: Option<Option<u64>>,
     /// The loop's reports go to its destination while it runs.
     _reports: ReportingTo,
 }
@@ -606,7 +611,12 @@ impl Running {
             );
         }
         core.running_since.set(Some(at));
-        Running::swap_in(core)
+        let mut running = Running::swap_in(core);
+        // The main future runs as "task 0" for context variables, and each
+        // block_on starts from the defaults.
+        context::forget(0);
+        running.context_before = Some(context::set_current(Some(0)));
+        running
     }
 
     fn swap_in(core: &Rc<Core>) -> Running {
@@ -614,6 +624,7 @@ impl Running {
         Running {
             core: core.clone(),
             previous,
+            context_before: None,
             _reports: observe::reporting_to(&core.reports),
         }
     }
@@ -622,6 +633,10 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.core.running_since.set(None);
+        if let Some(before) = self.context_before {
+            context::forget(0);
+            context::set_current(before);
+        }
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| current.replace(previous));
     }

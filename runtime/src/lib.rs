@@ -19,6 +19,7 @@
 //! | `asyncio.open_connection` / `start_server` | `net::TcpStream::connect` / `net::TcpListener::bind` |
 //! | `asyncio.Queue`, `Semaphore`, `Event` | `sync::Queue`, `sync::Semaphore`, `sync::Event` |
 //! | `async for x in source` | `while let Some(x) = source.next().await` ([`stream::StreamExt`]) |
+//! | `contextvars.ContextVar` | [`context_var!`] and [`ContextVar`]: `get`, `set` |
 //! | `async def rows(): ... yield row` | [`stream::generate`]`(\|mut y\| async move { ... y.yield_(row).await })` |
 //! | `asyncio.all_tasks()` | [`tasks()`], each a [`TaskInfo`] that says what it waits on |
 //! | debug mode, `slow_callback_duration` | [`Builder::slow_poll_threshold`], or `LOOPLET_DEBUG=1` |
@@ -46,6 +47,8 @@
 //! - `park.rs` (built only for the model checker): a condvar in place of
 //!   the reactor, so that loom can see the loop sleep and wake.
 //! - `error.rs`: `JoinError`, and the label that names a task in messages.
+//! - `context.rs`: context variables, a value per task copied into the
+//!   tasks it spawns (asyncio's `contextvars`);
 //! - `contain.rs`: catching panics in user code the loop runs for itself;
 //!   `coop.rs`: the cooperative budget every leaf future spends from.
 //! - `observe/`: seeing inside the loop, from beside it: what each task
@@ -76,6 +79,7 @@
 mod blocking;
 mod builder;
 mod contain;
+mod context;
 mod coop;
 mod error;
 mod executor;
@@ -102,6 +106,7 @@ pub mod time;
 mod yield_now;
 
 pub use builder::Builder;
+pub use context::ContextVar;
 pub use error::JoinError;
 pub use executor::{block_on, spawn, spawn_blocking, spawn_named, tasks, Runtime};
 pub use gather::{gather, try_gather};

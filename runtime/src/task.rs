@@ -62,6 +62,7 @@ use std::task::{Context, Poll, Waker};
 use futures_task::{waker_ref, ArcWake};
 
 use crate::contain::{contain, drop_contained, drop_payload};
+use crate::context;
 use crate::error::{JoinError, TaskLabel};
 use crate::observe::{self, TaskSnapshot, WaitRecord};
 use crate::shim::{AtomicUsize, Ordering};
@@ -347,6 +348,7 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
             drop_unwanted(&self.header, result); // its report names the task
         }
         observe::task_finished(self.header.id);
+        context::forget(self.header.id);
         if let Some(waker) = self.header.join_waker.take() {
             contain(
                 format_args!(
@@ -370,7 +372,9 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
             self.finish(Err(JoinError::cancelled(self.header.describe())));
             return self.completed();
         }
-        observe::poll_started(self.header.id, &self.header.polls);
+        // Which task runs, for context variables (and `tasks()`).
+        context::enter_task(self.header.id);
+        observe::poll_started(&self.header.polls);
         // The waker is this same Arc: `waker_ref` lends it without cloning.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);

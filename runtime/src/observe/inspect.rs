@@ -215,8 +215,6 @@ fn epoch() -> Instant {
 std::thread_local! {
     /// The record of the poll running on this thread (see the module docs).
     static RECORD: Cell<WaitRecord> = const { Cell::new(WaitRecord::NONE) };
-    /// The id of the task being polled on this thread.
-    static CURRENT_TASK: Cell<u64> = const { Cell::new(0) };
     /// True once a task on this thread was given a name.
     static ANY_NAMES: Cell<bool> = const { Cell::new(false) };
     /// Names given with `spawn_named`, by task id.
@@ -232,14 +230,13 @@ pub(crate) fn waiting_on(record: WaitRecord) {
     let _ = RECORD.try_with(|slot| slot.set(record));
 }
 
-/// Before a task's poll: counts it in the task's `polls` (saturating), and
-/// notes which task runs and clears the slot. Task polls never nest on one
-/// thread (a loop polls one task at a time), so there is nothing to save:
-/// three stores, on every poll.
+/// Before a task's poll: counts it in the task's `polls` (saturating) and
+/// clears the slot. Task polls never nest on one thread (a loop polls one
+/// task at a time), so there is nothing to save: two stores, on every poll.
+/// (Which task runs is `context.rs`'s to know.)
 #[inline]
-pub(crate) fn poll_started(task: u64, polls: &Cell<u32>) {
+pub(crate) fn poll_started(polls: &Cell<u32>) {
     polls.set(polls.get().saturating_add(1));
-    let _ = CURRENT_TASK.try_with(|t| t.set(task));
     let _ = RECORD.try_with(|slot| slot.set(WaitRecord::NONE));
 }
 
@@ -305,11 +302,6 @@ pub(crate) fn task_finished(id: u64) {
 #[cold]
 fn forget_name(id: u64) {
     let _ = NAMES.try_with(|names| names.borrow_mut().as_mut().map(|n| n.remove(&id)));
-}
-
-/// The task being polled on this thread (0: none, or the main future).
-fn current_task() -> u64 {
-    CURRENT_TASK.try_with(Cell::get).unwrap_or(0)
 }
 
 /// Task `id`'s name, if it was given one.
@@ -575,7 +567,7 @@ impl ChildRecords {
     pub fn publish(&mut self, pending: usize) {
         waiting_on(WaitRecord::gather(pending));
         if self.owner.is_none() {
-            let task = current_task();
+            let task = crate::context::current_task();
             set_gather_children(task, self.records.clone());
             self.owner = Some(task);
         }

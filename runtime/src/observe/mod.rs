@@ -21,7 +21,7 @@
 
 // ANCHOR: hooks
 // The hooks the core calls, and what they take:
-//   poll_started(task id, &polls)    task.rs, before each poll of a task
+//   poll_started(&polls)             task.rs, before each poll of a task
 //   poll_pending(&waiting_on)        task.rs, after a poll returned Pending
 //   task_finished(task id)           task.rs, when a task completes
 //   waiting_on(WaitRecord)           leaf futures, just before Pending
