@@ -7,7 +7,7 @@
 //! and yields one row at a time, so the caller writes a plain
 //! `while let Some(row) = rows.next().await` and never sees the pages.
 //! The program prints when each page is fetched, between the rows, to show
-//! that the generator is lazy: page 2 is not asked for until row 4 is.
+//! that the generator is lazy: page 1 is not asked for until row 4 is.
 //!
 //! Run it with `cargo run --example stream_rows`.
 

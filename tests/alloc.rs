@@ -181,4 +181,23 @@ async fn racing_allocates_nothing_per_poll_or_item() {
         per_item, 0,
         "{per_item} allocations for {N} outputs of as_completed"
     );
+
+    // A generator: allocated once when made, nothing per item.
+    let mut numbers = runtime::stream::generate(|mut y| async move {
+        for n in 0..N {
+            y.yield_(n).await;
+        }
+    });
+    assert_eq!(numbers.next().await, Some(0));
+    let before = allocations();
+    let mut count = 1;
+    while numbers.next().await.is_some() {
+        count += 1;
+    }
+    let per_item = allocations() - before;
+    assert_eq!(count, N);
+    assert_eq!(
+        per_item, 0,
+        "{per_item} allocations for {N} items of a generator"
+    );
 }

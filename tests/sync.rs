@@ -736,6 +736,26 @@ fn a_lock_is_fair_and_try_lock_does_not_jump_the_line() {
 }
 
 #[test]
+fn a_lock_handed_to_its_only_waiter_is_still_held() {
+    block_on(async {
+        let lock = Lock::new(0);
+        let held = lock.lock().await;
+        let mut waiter = Box::pin(lock.lock());
+        assert!(!poll_once(&mut waiter).await);
+        drop(held); // handed to the waiter, which has not run yet
+        assert!(
+            lock.try_lock().is_none(),
+            "promised: nobody else may take it"
+        );
+        let mut guard = waiter.await;
+        *guard += 1;
+        assert!(lock.try_lock().is_none(), "held by the waiter's guard");
+        drop(guard);
+        assert_eq!(*lock.try_lock().expect("unlocked now"), 1);
+    });
+}
+
+#[test]
 fn a_lock_guard_unlocks_on_drop_and_on_panic() {
     with_deadline(LIMIT, || {
         block_on(async {

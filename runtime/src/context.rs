@@ -33,6 +33,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
+// ANCHOR: thread_locals
 /// One task's values, by variable (the address of its `static`).
 type Values = HashMap<usize, Rc<dyn Any>>;
 
@@ -46,6 +47,7 @@ std::thread_local! {
     /// The values of the tasks (and main future, at 0) that have some.
     static VALUES: RefCell<Option<HashMap<u64, Rc<Values>>>> = const { RefCell::new(None) };
 }
+// ANCHOR_END: thread_locals
 
 /// A context variable; declare one with [`context_var!`](crate::context_var).
 pub struct ContextVar<T> {
@@ -89,6 +91,7 @@ impl<T: Clone + 'static> ContextVar<T> {
         found.unwrap_or_else(self.default)
     }
 
+    // ANCHOR: set
     /// Sets the running task's value. Tasks it spawns from now on start with
     /// it; tasks it spawned before, and the task that spawned it, do not see
     /// it.
@@ -117,6 +120,7 @@ impl<T: Clone + 'static> ContextVar<T> {
         });
         drop(old); // a user's value: dropped outside the borrow
     }
+    // ANCHOR_END: set
 
     fn key(&'static self) -> usize {
         self as *const ContextVar<T> as usize

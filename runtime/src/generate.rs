@@ -48,6 +48,7 @@ use std::task::{Context, Poll};
 ///     assert_eq!(got, [1, 4, 9]);
 /// });
 /// ```
+// ANCHOR: generate
 pub fn generate<T, F, Fut>(body: F) -> Generate<T, Fut>
 where
     F: FnOnce(Yielder<T>) -> Fut,
@@ -76,6 +77,7 @@ impl<T> Yielder<T> {
         }
     }
 }
+// ANCHOR_END: generate
 
 /// The future of [`Yielder::yield_`].
 #[must_use = "a value is yielded only when `yield_` is awaited"]

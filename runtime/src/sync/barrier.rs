@@ -92,6 +92,7 @@ pub struct BarrierWait<'a> {
     arrival: Option<(usize, Option<WaiterKey>)>,
 }
 
+// ANCHOR: barrier_poll
 impl Future for BarrierWait<'_> {
     type Output = usize;
 
@@ -135,7 +136,9 @@ impl Future for BarrierWait<'_> {
         })
     }
 }
+// ANCHOR_END: barrier_poll
 
+// ANCHOR: barrier_drop
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
         if let Some((_, Some(key))) = self.arrival {
@@ -150,6 +153,7 @@ impl Drop for BarrierWait<'_> {
         }
     }
 }
+// ANCHOR_END: barrier_drop
 
 impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -57,6 +57,7 @@ struct LockState {
     waiters: WaitList<()>,
 }
 
+// ANCHOR: release
 impl LockState {
     /// The holder is done: hand the lock to the oldest waiter (it stays
     /// held), or unlock.
@@ -66,6 +67,7 @@ impl LockState {
         }
     }
 }
+// ANCHOR_END: release
 
 impl<T> Lock<T> {
     /// An unlocked lock holding `value`.
@@ -90,6 +92,7 @@ impl<T> Lock<T> {
         }
     }
 
+    // ANCHOR: try_lock
     /// The lock, now, if nobody holds it and nobody waits for it (a lock
     /// handed to a waiter that has not run yet counts as held).
     pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
@@ -100,6 +103,7 @@ impl<T> Lock<T> {
         state.held = true;
         Some(LockGuard { lock: self })
     }
+    // ANCHOR_END: try_lock
 
     /// The data, when no guard can exist: the lock is borrowed mutably.
     pub fn get_mut(&mut self) -> &mut T {
@@ -119,6 +123,7 @@ pub struct LockFuture<'a, T> {
     key: Option<WaiterKey>,
 }
 
+// ANCHOR: lock_poll
 impl<'a, T> Future for LockFuture<'a, T> {
     type Output = LockGuard<'a, T>;
 
@@ -153,7 +158,9 @@ impl<'a, T> Future for LockFuture<'a, T> {
         })
     }
 }
+// ANCHOR_END: lock_poll
 
+// ANCHOR: lock_drop
 impl<T> Drop for LockFuture<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
@@ -167,7 +174,9 @@ impl<T> Drop for LockFuture<'_, T> {
         }
     }
 }
+// ANCHOR_END: lock_drop
 
+// ANCHOR: guard
 /// Access to a [`Lock`]'s data; unlocks when dropped (also when a panic
 /// unwinds past it).
 ///
@@ -205,6 +214,7 @@ impl<T> Drop for LockGuard<'_, T> {
         later.run();
     }
 }
+// ANCHOR_END: guard
 
 /// Holders of a lock waiting for each other: asyncio's `asyncio.Condition`.
 ///
@@ -239,6 +249,7 @@ impl Condition {
         }
     }
 
+    // ANCHOR: wait
     /// Unlocks (gives `guard` up), waits until notified, locks again, and
     /// gives the new guard. As in asyncio, wake-ups can be spurious from the
     /// caller's point of view (another task may change the data first), so
@@ -269,7 +280,9 @@ impl Condition {
         }
         guard
     }
+    // ANCHOR_END: wait
 
+    // ANCHOR: notify
     /// Wakes up to `n` waiters, oldest first. A notify with nobody waiting
     /// is not remembered, as in asyncio.
     pub fn notify(&self, n: usize) {
@@ -290,6 +303,7 @@ impl Condition {
         self.waiters.borrow_mut().grant_all(&mut later);
         later.run();
     }
+    // ANCHOR_END: notify
 }
 
 impl Default for Condition {
@@ -329,6 +343,7 @@ impl Future for Notified<'_> {
     }
 }
 
+// ANCHOR: notified_drop
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
@@ -343,6 +358,7 @@ impl Drop for Notified<'_> {
         }
     }
 }
+// ANCHOR_END: notified_drop
 
 impl<T: fmt::Debug> fmt::Debug for Lock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -240,6 +240,7 @@ impl<T> Queue<T> {
         })
     }
 
+    // ANCHOR: task_done
     /// Marks one item that was taken out as processed: asyncio's
     /// `Queue.task_done()`. When every item put has been marked, the tasks
     /// waiting in [`Queue::join`] go on.
@@ -263,6 +264,7 @@ impl<T> Queue<T> {
         drop(state);
         wakes.run();
     }
+    // ANCHOR_END: task_done
 
     /// Waits until every item put has been marked done with
     /// [`Queue::task_done`]: asyncio's `await queue.join()`. Ready at once if
