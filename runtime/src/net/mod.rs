@@ -1,5 +1,6 @@
-//! Networking: TCP and UDP sockets whose operations you `.await`, like
-//! asyncio's `open_connection`, `start_server` and datagram endpoints.
+//! Networking: TCP, UDP and Unix domain sockets whose operations you
+//! `.await`, like asyncio's `open_connection`, `start_server`, datagram
+//! endpoints and `open_unix_connection`.
 //!
 //! Every socket here is a non-blocking mio socket registered with the loop's
 //! reactor (`registered.rs`). An operation is tried at once; if the OS says
@@ -37,12 +38,17 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
+mod byte_stream;
 mod registered;
 mod tcp;
 mod udp;
+#[cfg(unix)]
+mod unix;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 /// Anything that names one or more socket addresses: a `SocketAddr`, an
 /// `(IpAddr, u16)`, a `"host:port"` string (`&str` or `String`), or a

@@ -16,7 +16,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -219,7 +219,7 @@ impl TcpStream {
     /// Cancel-safe: if the future is dropped before it finishes, no byte
     /// was read.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
+        self.io.read(buf).await
     }
 
     /// Reads exactly `buf.len()` bytes. If the stream ends first, fails with
@@ -229,19 +229,8 @@ impl TcpStream {
     /// `race`), the bytes it had read are in `buf` but nobody knows how many,
     /// and they are gone from the stream. To read under a deadline, put the
     /// deadline around the whole exchange, or read with `read` in a loop.
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the peer closed the connection before all the bytes arrived",
-                    ))
-                }
-                n => buf = &mut buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.io.read_exact(buf).await
     }
 
     /// Writes some of `buf` and returns how many bytes were taken. An empty
@@ -249,21 +238,15 @@ impl TcpStream {
     ///
     /// Cancel-safe: a future dropped before it finishes wrote nothing.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_bytes(cx, buf)).await
+        self.io.write(buf).await
     }
 
     /// Writes all of `buf`, waiting whenever the socket's buffer is full.
     ///
     /// Not cancel-safe: if the future is dropped midway, some of `buf` may
     /// have been sent and the rest not, and the caller cannot tell how much.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
     }
 
     /// Shuts down reading, writing or both. After `Shutdown::Write` the peer
@@ -286,36 +269,6 @@ impl TcpStream {
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
         self.io.source().set_nodelay(on)
     }
-
-    // ANCHOR: poll_read
-    fn poll_read_bytes(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let n = ready!(self
-            .io
-            .poll_io_polled(Direction::Read, cx, |mut s| s.read(buf)))?;
-        if n > 0 && n < buf.len() {
-            // A short read emptied the kernel's buffer: skip the read that
-            // would only say WouldBlock.
-            self.io.clear_ready(Direction::Read);
-        }
-        Poll::Ready(Ok(n))
-    }
-    // ANCHOR_END: poll_read
-
-    fn poll_write_bytes(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let n = ready!(self
-            .io
-            .poll_io_polled(Direction::Write, cx, |mut s| s.write(buf)))?;
-        if n > 0 && n < buf.len() {
-            self.io.clear_ready(Direction::Write); // the send buffer is full
-        }
-        Poll::Ready(Ok(n))
-    }
 }
 
 impl futures_io::AsyncRead for TcpStream {
@@ -324,7 +277,7 @@ impl futures_io::AsyncRead for TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_bytes(cx, buf)
+        self.io.poll_read_bytes(cx, buf)
     }
 }
 
@@ -334,7 +287,7 @@ impl futures_io::AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_bytes(cx, buf)
+        self.io.poll_write_bytes(cx, buf)
     }
 
     /// Nothing to flush: bytes go to the kernel at each write.
