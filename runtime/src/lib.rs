@@ -68,7 +68,8 @@
 //! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above;
 //!   `race.rs`: `race`, `first` and `as_completed`, on gather's bookkeeping;
 //!   `task_group.rs`: `TaskGroup`, tasks whose results are taken together.
-//! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers.
+//! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers;
+//!   `fs.rs`: whole-file calls on the blocking pool.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs);
 //!   `stream.rs`: the `.next().await` of async iteration; `generate.rs`:
@@ -83,6 +84,8 @@ mod context;
 mod coop;
 mod error;
 mod executor;
+#[cfg(not(loom))]
+pub mod fs;
 mod gather;
 #[cfg(not(loom))]
 mod generate;

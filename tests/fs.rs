@@ -1,0 +1,72 @@
+//! runtime::fs through the public API: round trips with every byte
+//! checked, and errors that keep the OS's kind and name the path.
+
+use std::io::ErrorKind;
+use std::path::PathBuf;
+
+use runtime::{block_on, fs};
+
+/// A fresh directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("looplet-fs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn files_round_trip_with_every_byte_checked() {
+    let dir = scratch("round-trip");
+    block_on(async {
+        fs::create_dir_all(dir.join("a/b")).await.unwrap();
+        let data: Vec<u8> = (0..3_000_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let file = dir.join("a/b/data.bin");
+        fs::write(&file, &data).await.unwrap();
+        assert!(fs::read(&file).await.unwrap() == data, "every byte back");
+        assert_eq!(fs::metadata(&file).await.unwrap().len(), data.len() as u64);
+
+        fs::write(dir.join("a/note.txt"), "héllo, wörld\n")
+            .await
+            .unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join("a/note.txt")).await.unwrap(),
+            "héllo, wörld\n"
+        );
+
+        let mut names: Vec<String> = fs::read_dir(dir.join("a"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["b", "note.txt"]);
+
+        fs::rename(dir.join("a/note.txt"), dir.join("a/renamed.txt"))
+            .await
+            .unwrap();
+        assert!(fs::metadata(dir.join("a/renamed.txt")).await.is_ok());
+        fs::remove_file(dir.join("a/renamed.txt")).await.unwrap();
+        assert_eq!(
+            fs::metadata(dir.join("a/renamed.txt"))
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::NotFound
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_file_is_not_found_and_the_message_names_it() {
+    let dir = scratch("missing");
+    block_on(async {
+        let path = dir.join("no-such-file.txt");
+        let error = fs::read(&path).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound);
+        assert!(error.to_string().contains("no-such-file.txt"), "{error}");
+        assert!(error.to_string().starts_with("could not read"), "{error}");
+    });
+}
