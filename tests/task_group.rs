@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use runtime::sync::Event;
-use runtime::time::{sleep, timeout};
+use runtime::time::timeout;
 use runtime::{block_on, yield_now, GroupError, TaskGroup};
 use tests::with_deadline;
 
@@ -37,19 +37,22 @@ fn waits_for<T>(event: &Event, drops: &Rc<Cell<usize>>, value: T) -> impl Future
 fn join_next_gives_results_in_the_order_tasks_finish() {
     with_deadline(LIMIT, || {
         block_on(async {
+            let (senders, receivers): (Vec<_>, Vec<_>) = (0..3)
+                .map(|_| runtime::sync::oneshot::channel::<u32>())
+                .unzip();
             let mut group = TaskGroup::new();
-            for (n, ms) in [(1, 30), (2, 10), (3, 20)] {
-                group.spawn(async move {
-                    sleep(Duration::from_millis(ms)).await;
-                    n
-                });
+            for rx in receivers {
+                group.spawn(async move { rx.await.unwrap() });
             }
             assert_eq!(group.len(), 3);
+            yield_now().await; // all three wait now
+            let mut senders: Vec<Option<_>> = senders.into_iter().map(Some).collect();
             let mut order = Vec::new();
-            while let Some(result) = group.join_next().await {
-                order.push(result.unwrap());
+            for i in [1, 2, 0] {
+                senders[i].take().unwrap().send(i as u32).unwrap();
+                order.push(group.join_next().await.unwrap().unwrap());
             }
-            assert_eq!(order, [2, 3, 1]);
+            assert_eq!(order, [1, 2, 0]);
             assert!(group.is_empty());
             assert!(group.join_next().await.is_none());
         })
