@@ -265,6 +265,14 @@ pub fn tasks() -> Vec<crate::TaskInfo> {
     })
 }
 
+/// True if a loop is running on this thread (so `spawn` would not panic).
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn in_loop() -> bool {
+    CURRENT
+        .try_with(|current| current.try_borrow().is_ok_and(|c| c.is_some()))
+        .unwrap_or(false)
+}
+
 /// Calls `f` with the loop running on this thread, or panics naming `what`.
 #[track_caller]
 pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {

@@ -69,7 +69,8 @@
 //!   `race.rs`: `race`, `first` and `as_completed`, on gather's bookkeeping;
 //!   `task_group.rs`: `TaskGroup`, tasks whose results are taken together.
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers;
-//!   `fs.rs`: whole-file calls on the blocking pool.
+//!   `fs.rs`: whole-file calls on the blocking pool; `process.rs`: child
+//!   processes, their pipes and their exit, through the reactor.
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs);
 //!   `stream.rs`: the `.next().await` of async iteration; `generate.rs`:
@@ -95,6 +96,8 @@ pub mod net;
 mod observe;
 #[cfg(loom)]
 mod park;
+#[cfg(all(unix, not(loom)))]
+pub mod process;
 mod queue;
 mod race;
 mod shim;

@@ -16,7 +16,7 @@ use super::registered::Registered;
 
 impl<S: Source + AsRawFd> Registered<S>
 where
-    for<'a> &'a S: Read + Write,
+    for<'a> &'a S: Read,
 {
     // ANCHOR: poll_read
     /// Reads into `buf`; `Ok(0)` at end of stream, or at once for an empty
@@ -39,22 +39,6 @@ where
     }
     // ANCHOR_END: poll_read
 
-    /// Writes some of `buf`; `Ok(0)` at once for an empty `buf`.
-    pub(crate) fn poll_write_bytes(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let n = ready!(self.poll_io_polled(Direction::Write, cx, |mut s| s.write(buf)))?;
-        if n > 0 && n < buf.len() {
-            self.clear_ready(Direction::Write); // the send buffer is full
-        }
-        Poll::Ready(Ok(n))
-    }
-
     pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
     }
@@ -72,6 +56,27 @@ where
             }
         }
         Ok(())
+    }
+}
+
+impl<S: Source + AsRawFd> Registered<S>
+where
+    for<'a> &'a S: Write,
+{
+    /// Writes some of `buf`; `Ok(0)` at once for an empty `buf`.
+    pub(crate) fn poll_write_bytes(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = ready!(self.poll_io_polled(Direction::Write, cx, |mut s| s.write(buf)))?;
+        if n > 0 && n < buf.len() {
+            self.clear_ready(Direction::Write); // the send buffer is full
+        }
+        Poll::Ready(Ok(n))
     }
 
     pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {

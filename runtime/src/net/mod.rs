@@ -40,6 +40,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 
 mod byte_stream;
 mod registered;
+pub(crate) use registered::Registered;
 mod tcp;
 mod udp;
 #[cfg(unix)]
