@@ -70,7 +70,8 @@
 //!   `task_group.rs`: `TaskGroup`, tasks whose results are taken together.
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers;
 //!   `fs.rs`: whole-file calls on the blocking pool; `process.rs`: child
-//!   processes, their pipes and their exit, through the reactor.
+//!   processes, their pipes and their exit, through the reactor;
+//!   `signal.rs`: Unix signals as streams (the self-pipe trick).
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
 //!   (`net/registered.rs` is the one loop every socket method runs);
 //!   `stream.rs`: the `.next().await` of async iteration; `generate.rs`:
@@ -101,6 +102,8 @@ pub mod process;
 mod queue;
 mod race;
 mod shim;
+#[cfg(all(unix, not(loom)))]
+pub mod signal;
 #[cfg(not(loom))]
 pub mod stream;
 pub mod sync;

@@ -210,8 +210,24 @@ impl<S: Source + AsRawFd> Drop for Waiting<'_, S> {
 }
 // ANCHOR_END: waiting
 
-impl<S: Source> Drop for Registered<S> {
-    fn drop(&mut self) {
+impl<S: Source> Registered<S> {
+    /// Stops watching the socket and gives it back, open (the signal pipes
+    /// are kept for reuse this way).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    pub(crate) fn into_inner(self) -> S {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        this.release();
+        // SAFETY: `this` is never dropped (`ManuallyDrop`) nor used again,
+        // so each of the two fields that own something is moved out
+        // exactly once; the others are plain `Copy` values.
+        let (source, handle) =
+            unsafe { (std::ptr::read(&this.source), std::ptr::read(&this.handle)) };
+        drop(handle);
+        source
+    }
+
+    /// Frees the socket's places in the wait lists and deregisters it.
+    fn release(&mut self) {
         // If the loop is gone, so is its poller, and nothing watches us.
         let _old = self.handle.with_reactor(|reactor| {
             let [mut read, mut write] = [self.polled[0].take(), self.polled[1].take()];
@@ -223,6 +239,12 @@ impl<S: Source> Drop for Registered<S> {
             reactor.deregister(&mut self.source, self.key);
             old
         });
+    }
+}
+
+impl<S: Source> Drop for Registered<S> {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

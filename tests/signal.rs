@@ -1,0 +1,82 @@
+//! Unix signals through the public API, in a child process (a signal is
+//! process-wide): a SIGTERM sent to ourselves arrives as a stream item, and
+//! a second one too; two streams of one signal both see it; ctrl_c()
+//! finishes on SIGINT; and the signals that cannot be caught are errors.
+#![cfg(unix)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use runtime::signal::{ctrl_c, signal};
+use runtime::stream::StreamExt;
+use runtime::time::timeout;
+
+/// Sends `signum` to this process.
+fn raise(signum: i32) {
+    // SAFETY: kill(2) with our own pid and a signal number touches no memory.
+    let rc = unsafe { libc::kill(libc::getpid(), signum) };
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn child_signals_arrive_as_stream_items() {
+    if std::env::var_os("LOOPLET_SIGNAL_CHILD").is_none() {
+        return;
+    }
+    runtime::block_on(async {
+        let limit = Duration::from_secs(10);
+        let mut terms = signal(libc::SIGTERM).unwrap();
+        let mut also = signal(libc::SIGTERM).unwrap();
+        raise(libc::SIGTERM);
+        timeout(limit, terms.next())
+            .await
+            .expect("the first SIGTERM arrived");
+        timeout(limit, also.next())
+            .await
+            .expect("and reached the second stream too");
+        raise(libc::SIGTERM);
+        timeout(limit, terms.next())
+            .await
+            .expect("a second SIGTERM arrived");
+        // Nothing more was sent: no item appears from nowhere.
+        assert!(timeout(Duration::from_millis(50), terms.next())
+            .await
+            .is_err());
+        drop(also);
+
+        let interrupted = runtime::spawn(async { ctrl_c().await.unwrap() });
+        runtime::yield_now().await; // installs its handler at its first poll
+        raise(libc::SIGINT);
+        timeout(limit, interrupted)
+            .await
+            .expect("ctrl_c() finished")
+            .unwrap();
+
+        for forbidden in [libc::SIGKILL, libc::SIGSTOP, 0, 1000] {
+            let e = signal(forbidden).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::InvalidInput,
+                "{forbidden}: {e}"
+            );
+        }
+    });
+    println!("signals ok");
+}
+
+#[test]
+fn signals_arrive_as_stream_items() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_signals_arrive_as_stream_items",
+            "--nocapture",
+        ])
+        .env("LOOPLET_SIGNAL_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed: {stdout}\n{stderr}");
+    assert!(stdout.contains("signals ok"), "{stdout}\n{stderr}");
+}
