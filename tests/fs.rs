@@ -4,6 +4,7 @@
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
+use futures_util::io::{AsyncReadExt, AsyncSeekExt};
 use runtime::{block_on, fs};
 
 /// A fresh directory of this test's own.
@@ -69,4 +70,70 @@ fn a_missing_file_is_not_found_and_the_message_names_it() {
         assert!(error.to_string().contains("no-such-file.txt"), "{error}");
         assert!(error.to_string().starts_with("could not read"), "{error}");
     });
+}
+
+
+#[test]
+fn a_file_reads_writes_and_seeks_with_every_byte_checked() {
+    let dir = scratch("file");
+    std::fs::create_dir_all(&dir).unwrap();
+    block_on(async {
+        let path = dir.join("data.bin");
+        let data: Vec<u8> = (0..5_000_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        // Many small writes: buffered, so few trips to the pool.
+        let mut file = fs::File::create(&path).await.unwrap();
+        for chunk in data.chunks(1000) {
+            file.write_all(chunk).await.unwrap();
+        }
+        file.flush().await.unwrap();
+        file.sync_all().await.unwrap();
+        drop(file);
+        assert!(std::fs::read(&path).unwrap() == data, "written whole");
+
+        // Many small reads, then seeks back and forth.
+        let mut file = fs::File::open(&path).await.unwrap();
+        let mut back = Vec::new();
+        let mut buf = [0u8; 777];
+        loop {
+            match file.read(&mut buf).await.unwrap() {
+                0 => break,
+                n => back.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert!(back == data, "every byte read back, in order");
+        assert_eq!(file.seek(std::io::SeekFrom::Start(10)).await.unwrap(), 10);
+        let mut ten = [0u8; 10];
+        file.read_exact(&mut ten).await.unwrap();
+        assert_eq!(&ten, &data[10..20]);
+        // Relative to where the reader stands, not to the read-ahead.
+        assert_eq!(file.seek(std::io::SeekFrom::Current(5)).await.unwrap(), 25);
+        file.read_exact(&mut ten).await.unwrap();
+        assert_eq!(&ten, &data[25..35]);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn writing_after_reading_writes_where_the_reader_stands() {
+    let dir = scratch("file-rw");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("rw.txt");
+    std::fs::write(&path, b"abcdefghij").unwrap();
+    block_on(async {
+        let mut file = fs::File::from_std(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .unwrap(),
+        );
+        let mut two = [0u8; 2];
+        file.read_exact(&mut two).await.unwrap(); // read ahead the whole file
+        file.write_all(b"XY").await.unwrap();
+        file.flush().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"abXYefghij");
+    let _ = std::fs::remove_dir_all(&dir);
 }

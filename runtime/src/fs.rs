@@ -12,8 +12,11 @@
 //! `could not read "missing.txt": No such file or directory (os error 2)`.
 
 use std::fs::{DirEntry, Metadata};
-use std::io;
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::executor::spawn_blocking;
 
@@ -111,4 +114,365 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
         std::fs::rename(p, to)
     })
     .await
+}
+
+/// How much one trip to the pool reads: large, so that many small reads
+/// are served from the buffer without a thread hop each.
+const CHUNK: usize = 1 << 20;
+
+// ANCHOR: file
+/// An open file with `futures_io::AsyncRead`, `AsyncWrite` and `AsyncSeek`,
+/// asyncio's aiofiles. Every system call runs on the blocking pool; reads
+/// and writes are buffered (a megabyte at a time), so small reads and
+/// writes do not each cost a trip to a pool thread.
+///
+/// Writes are buffered: call `flush` (or `close`, or `sync_all`) before you
+/// drop the file, or the last bytes are written by a blocking write in
+/// `Drop`, on the loop's thread.
+///
+/// ```
+/// use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+/// runtime::block_on(async {
+///     let path = std::env::temp_dir().join(format!("looplet-file-doc-{}", std::process::id()));
+///     let mut file = runtime::fs::File::create(&path).await.unwrap();
+///     file.write_all(b"line one\nline two\n").await.unwrap();
+///     file.flush().await.unwrap();
+///     let mut text = String::new();
+///     runtime::fs::File::open(&path).await.unwrap().read_to_string(&mut text).await.unwrap();
+///     assert_eq!(text, "line one\nline two\n");
+///     runtime::fs::remove_file(&path).await.unwrap();
+/// });
+/// ```
+pub struct File {
+    state: std::cell::RefCell<State>,
+}
+
+enum State {
+    /// Ready for the next call; `None` only after a pool job panicked.
+    Idle(Option<Box<Inner>>),
+    /// A system call is under way on the pool, with the file.
+    Busy(crate::JoinHandle<Box<Inner>>),
+}
+
+/// The file and its buffer. Reading: `buf[pos..filled]` was read ahead and
+/// not handed out yet. Writing: `buf` holds bytes not written yet. `done` is what the last pool job did, until a caller
+/// takes it.
+struct Inner {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
+    /// The buffer holds read-ahead (or nothing), not bytes to write.
+    reading: bool,
+    done: Option<Done>,
+}
+
+/// What a pool job did.
+enum Done {
+    Read(io::Result<usize>),
+    Wrote(io::Result<()>),
+    Sought(io::Result<u64>),
+    Synced(io::Result<()>),
+}
+// ANCHOR_END: file
+
+impl File {
+    /// Opens a file for reading: `std::fs::File::open`.
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        let file = on_pool("open", path.as_ref().to_owned(), |p| std::fs::File::open(p)).await?;
+        Ok(File::from_std(file))
+    }
+
+    /// Creates (or truncates) a file for writing: `std::fs::File::create`.
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        let file = on_pool("create", path.as_ref().to_owned(), |p| {
+            std::fs::File::create(p)
+        })
+        .await?;
+        Ok(File::from_std(file))
+    }
+
+    /// Wraps a file opened with std (with `OpenOptions`, say), as tokio's
+    /// `File::from_std` does.
+    pub fn from_std(file: std::fs::File) -> File {
+        File {
+            state: std::cell::RefCell::new(State::Idle(Some(Box::new(Inner {
+                file,
+                buf: Vec::new(),
+                pos: 0,
+                filled: 0,
+                reading: true,
+                done: None,
+            })))),
+        }
+    }
+
+    /// Reads into `buf` (from the read-ahead buffer when it can); `Ok(0)`
+    /// at the end of the file. The same as `AsyncReadExt::read`.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| futures_io::AsyncRead::poll_read(Pin::new(&mut *self), cx, buf))
+            .await
+    }
+
+    /// Writes all of `buf` (into the write buffer, and out to the file as
+    /// it fills). The same as `AsyncWriteExt::write_all`.
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = std::future::poll_fn(|cx| {
+                futures_io::AsyncWrite::poll_write(Pin::new(&mut *self), cx, buf)
+            })
+            .await?;
+            buf = &buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Writes out the buffered bytes. The same as `AsyncWriteExt::flush`.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_flush_buf(cx)).await
+    }
+
+    /// Writes out the buffer and waits until the OS has the data on the
+    /// disk: `std::fs::File::sync_all`.
+    pub async fn sync_all(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_flush_buf(cx)).await?;
+        self.start(|inner| inner.done = Some(Done::Synced(inner.file.sync_all())))?;
+        std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
+        match self.with_inner(|inner| inner.done.take())? {
+            Some(Done::Synced(result)) => result,
+            _ => Err(io::Error::other("the sync was lost to another operation")),
+        }
+    }
+
+    /// Sends `job` to the pool with the file. The file must be idle.
+    fn start(&self, job: impl FnOnce(&mut Inner) + Send + 'static) -> io::Result<()> {
+        let mut state = self.state.borrow_mut();
+        let State::Idle(inner) = &mut *state else {
+            return Err(io::Error::other("the file is busy with another operation"));
+        };
+        let mut inner = inner.take().ok_or_else(lost)?;
+        *state = State::Busy(spawn_blocking(move || {
+            job(&mut inner);
+            inner
+        }));
+        Ok(())
+    }
+
+    /// Waits until no job is under way; the last job's result is then in
+    /// `Inner::done`.
+    fn poll_idle(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut state = self.state.borrow_mut();
+        let State::Busy(job) = &mut *state else {
+            return Poll::Ready(Ok(()));
+        };
+        let answer = std::task::ready!(Pin::new(job).poll(cx));
+        match answer {
+            Ok(inner) => {
+                *state = State::Idle(Some(inner));
+                Poll::Ready(Ok(()))
+            }
+            Err(e) => {
+                *state = State::Idle(None);
+                Poll::Ready(Err(io::Error::other(format!(
+                    "a file operation failed: {e}"
+                ))))
+            }
+        }
+    }
+
+    /// Writes out buffered bytes, if any, and waits for that.
+    fn poll_flush_buf(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            std::task::ready!(self.poll_idle(cx))?;
+            let (unwritten, failed) = self.with_inner(|inner| {
+                let failed = match inner.done.take() {
+                    Some(Done::Wrote(Err(e))) => Some(e),
+                    other => {
+                        inner.done = other; // someone else's result: keep it
+                        None
+                    }
+                };
+                (!inner.reading && !inner.buf.is_empty(), failed)
+            })?;
+            if let Some(e) = failed {
+                return Poll::Ready(Err(e));
+            }
+            if !unwritten {
+                return Poll::Ready(Ok(()));
+            }
+            self.start(|inner| {
+                let result = inner.file.write_all(&inner.buf);
+                inner.buf.clear();
+                inner.reading = true; // empty: ready for either
+                inner.done = Some(Done::Wrote(result));
+            })?;
+        }
+    }
+
+    fn with_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> io::Result<R> {
+        match &mut *self.state.borrow_mut() {
+            State::Idle(Some(inner)) => Ok(f(inner)),
+            State::Idle(None) => Err(lost()),
+            State::Busy(_) => Err(io::Error::other("the file is busy with another operation")),
+        }
+    }
+}
+
+fn lost() -> io::Error {
+    io::Error::other("an earlier operation on this file failed inside the pool; reopen the file")
+}
+
+// ANCHOR: poll_read
+impl futures_io::AsyncRead for File {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        loop {
+            std::task::ready!(this.poll_flush_buf(cx))?; // ends write mode, waits for any job
+                                                         // Hand out what was read ahead, or learn how the last read went.
+            let step = this.with_inner(|inner| {
+                match inner.done.take() {
+                    Some(Done::Read(Ok(0))) => return Some(Ok(0)), // end of file
+                    Some(Done::Read(Err(e))) => return Some(Err(e)),
+                    _ => {} // read ahead now, in `buf[pos..filled]`
+                }
+                let ahead = &inner.buf[inner.pos..inner.filled];
+                if ahead.is_empty() && !out.is_empty() {
+                    return None; // nothing read ahead: go to the pool
+                }
+                let n = ahead.len().min(out.len());
+                out[..n].copy_from_slice(&ahead[..n]);
+                inner.pos += n;
+                if inner.pos == inner.filled {
+                    (inner.pos, inner.filled) = (0, 0); // all handed out
+                }
+                Some(Ok(n))
+            })?;
+            if let Some(answer) = step {
+                return Poll::Ready(answer);
+            }
+            this.start(|inner| {
+                // The buffer is zeroed once, when first read into: after
+                // that its length stays, and `filled` says how much is good.
+                if inner.buf.len() < CHUNK {
+                    inner.buf.resize(CHUNK, 0);
+                }
+                let result = inner.file.read(&mut inner.buf);
+                let n = *result.as_ref().unwrap_or(&0);
+                (inner.pos, inner.filled) = (0, n);
+                inner.reading = true;
+                inner.done = Some(Done::Read(result));
+            })?;
+        }
+    }
+}
+// ANCHOR_END: poll_read
+
+impl futures_io::AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &*self;
+        std::task::ready!(this.poll_idle(cx))?;
+        // Bytes read ahead and not handed out: give them back to the file
+        // (seek back over them) before writing where the reader stands.
+        let ahead = this.with_inner(|inner| (inner.filled - inner.pos) as i64)?;
+        if ahead > 0 {
+            this.start(move |inner| {
+                (inner.pos, inner.filled) = (0, 0);
+                inner.done = Some(Done::Sought(inner.file.seek(SeekFrom::Current(-ahead))));
+            })?;
+            std::task::ready!(this.poll_idle(cx))?;
+        }
+        let failed = this.with_inner(|inner| match inner.done.take() {
+            Some(Done::Sought(Err(e))) | Some(Done::Wrote(Err(e))) => Some(e),
+            _ => None,
+        })?;
+        if let Some(e) = failed {
+            return Poll::Ready(Err(e));
+        }
+        let full = this.with_inner(|inner| {
+            if inner.reading {
+                // All read-ahead was handed out (or given back): write mode.
+                (inner.pos, inner.filled) = (0, 0);
+                inner.buf.clear();
+                inner.reading = false;
+            }
+            inner.buf.extend_from_slice(data);
+            inner.buf.len() >= CHUNK
+        })?;
+        if full {
+            // Start writing out; the next call waits for it.
+            let _ = this.poll_flush_buf(cx)?;
+        }
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_buf(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush_buf(cx)
+    }
+}
+
+impl futures_io::AsyncSeek for File {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        let this = &*self;
+        std::task::ready!(this.poll_flush_buf(cx))?;
+        let sought = this.with_inner(|inner| match inner.done.take() {
+            Some(Done::Sought(result)) => Some(result),
+            _ => None,
+        })?;
+        if let Some(result) = sought {
+            return Poll::Ready(result);
+        }
+        // Read-ahead is given back: a relative seek counts from where the
+        // reader stands, not from where the pool's read stopped.
+        let ahead = this.with_inner(|inner| {
+            let ahead = (inner.filled - inner.pos) as i64;
+            (inner.pos, inner.filled) = (0, 0);
+            ahead
+        })?;
+        let pos = match pos {
+            SeekFrom::Current(n) => SeekFrom::Current(n - ahead),
+            other => other,
+        };
+        this.start(move |inner| inner.done = Some(Done::Sought(inner.file.seek(pos))))?;
+        std::task::ready!(this.poll_idle(cx))?;
+        match this.with_inner(|inner| inner.done.take())? {
+            Some(Done::Sought(result)) => Poll::Ready(result),
+            _ => Poll::Ready(Err(io::Error::other(
+                "a seek was lost to another operation",
+            ))),
+        }
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        // Bytes not flushed yet: write them now (blocking), rather than
+        // lose them. `flush().await` before dropping avoids this.
+        if let State::Idle(Some(inner)) = &mut *self.state.borrow_mut() {
+            if !inner.reading && !inner.buf.is_empty() {
+                let _ = inner.file.write_all(&inner.buf);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("File")
+    }
 }
