@@ -62,6 +62,7 @@ fn main() {
             }));
         }
 
+        // ANCHOR: serve
         // Serve until a signal comes.
         let finished = Rc::new(Cell::new(0));
         let mut connections = TaskGroup::new();
@@ -86,6 +87,7 @@ fn main() {
             }
         }
         drop(listener); // stop accepting: new connects are refused
+                        // ANCHOR_END: serve
 
         // Drain: the open connections get two seconds to finish.
         let open = connections.len();

@@ -56,6 +56,7 @@ fn main() {
             counter.wait().await.unwrap()
         );
 
+        // ANCHOR: kill
         // A child that takes too long: give up after 300 ms and kill it.
         let mut slow = Command::new("sleep").arg("30").spawn().unwrap();
         if timeout(Duration::from_millis(300), slow.wait())
@@ -69,6 +70,7 @@ fn main() {
                 start.elapsed()
             );
         }
+        // ANCHOR_END: kill
 
         // And the one-call form, asyncio's `proc.communicate()`.
         let out = Command::new("uname").arg("-s").output().await.unwrap();

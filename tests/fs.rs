@@ -72,7 +72,6 @@ fn a_missing_file_is_not_found_and_the_message_names_it() {
     });
 }
 
-
 #[test]
 fn a_file_reads_writes_and_seeks_with_every_byte_checked() {
     let dir = scratch("file");

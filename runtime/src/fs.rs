@@ -116,15 +116,19 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
     .await
 }
 
-/// How much one trip to the pool reads: large, so that many small reads
-/// are served from the buffer without a thread hop each.
-const CHUNK: usize = 1 << 20;
+/// How much one trip to the pool reads, at most: a long sequential read
+/// grows its chunks from `FIRST_CHUNK` up to this, so that many small reads
+/// are served from the buffer and the trips to the pool are few, while a
+/// small file costs only a small buffer.
+const MAX_CHUNK: usize = 4 << 20;
+const FIRST_CHUNK: usize = 1 << 20;
 
 // ANCHOR: file
 /// An open file with `futures_io::AsyncRead`, `AsyncWrite` and `AsyncSeek`,
 /// asyncio's aiofiles. Every system call runs on the blocking pool; reads
-/// and writes are buffered (a megabyte at a time), so small reads and
-/// writes do not each cost a trip to a pool thread.
+/// and writes are buffered (reads in chunks that grow up to 4 MiB, the
+/// next one read while the last is handed out), so small reads and writes
+/// do not each cost a trip to a pool thread.
 ///
 /// Writes are buffered: call `flush` (or `close`, or `sync_all`) before you
 /// drop the file, or the last bytes are written by a blocking write in
@@ -145,6 +149,19 @@ const CHUNK: usize = 1 << 20;
 /// ```
 pub struct File {
     state: std::cell::RefCell<State>,
+    /// The chunk being handed out, on the loop's thread, while the pool
+    /// already reads the next one into `Inner::buf`.
+    ahead: std::cell::RefCell<Ahead>,
+    /// A `poll_seek` of the caller's is under way on the pool.
+    seeking: std::cell::Cell<bool>,
+}
+
+/// Read-ahead: `buf[pos..filled]` not handed out yet.
+#[derive(Default)]
+struct Ahead {
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
 }
 
 enum State {
@@ -154,8 +171,8 @@ enum State {
     Busy(crate::JoinHandle<Box<Inner>>),
 }
 
-/// The file and its buffer. Reading: `buf[pos..filled]` was read ahead and
-/// not handed out yet. Writing: `buf` holds bytes not written yet. `done` is what the last pool job did, until a caller
+/// The file and its buffer: the next chunk read (see `Ahead`), or bytes
+/// not written yet. `done` is what the last pool job did, until a caller
 /// takes it.
 struct Inner {
     file: std::fs::File,
@@ -164,6 +181,8 @@ struct Inner {
     filled: usize,
     /// The buffer holds read-ahead (or nothing), not bytes to write.
     reading: bool,
+    /// How much the next read asks for (see `MAX_CHUNK`).
+    chunk: usize,
     done: Option<Done>,
 }
 
@@ -202,8 +221,11 @@ impl File {
                 pos: 0,
                 filled: 0,
                 reading: true,
+                chunk: FIRST_CHUNK,
                 done: None,
             })))),
+            ahead: Default::default(),
+            seeking: std::cell::Cell::new(false),
         }
     }
 
@@ -236,6 +258,7 @@ impl File {
     /// disk: `std::fs::File::sync_all`.
     pub async fn sync_all(&self) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_flush_buf(cx)).await?;
+        std::future::poll_fn(|cx| self.poll_give_back(cx)).await?;
         self.start(|inner| inner.done = Some(Done::Synced(inner.file.sync_all())))?;
         std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
         match self.with_inner(|inner| inner.done.take())? {
@@ -309,6 +332,67 @@ impl File {
         }
     }
 
+    /// Starts reading the next chunk on the pool.
+    fn start_read(&self) -> io::Result<()> {
+        self.start(|inner| {
+            // Zeroed as it grows; after that its length stays.
+            if inner.buf.len() < inner.chunk {
+                inner.buf.resize(inner.chunk, 0);
+            }
+            inner.reading = true;
+            let chunk = inner.chunk;
+            let result = inner.file.read(&mut inner.buf[..chunk]);
+            if matches!(result, Ok(n) if n == chunk) {
+                inner.chunk = (chunk * 2).min(MAX_CHUNK); // a long read: bigger trips
+            }
+            inner.done = Some(Done::Read(result));
+        })
+    }
+
+    /// Before a write, a seek or a sync: gives the read-ahead back to the
+    /// file (seeks back over it), so the file stands where the reader does.
+    fn poll_give_back(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_idle(cx))?;
+        // A give-back seek of an earlier call, finished since: its result.
+        let earlier = self.with_inner(|inner| match inner.done.take() {
+            Some(Done::Sought(result)) => Some(result),
+            other => {
+                inner.done = other;
+                None
+            }
+        })?;
+        if let Some(Err(e)) = earlier {
+            return Poll::Ready(Err(e));
+        }
+        let unread = {
+            let mut ahead = self.ahead.borrow_mut();
+            let unread = ahead.filled - ahead.pos;
+            (ahead.pos, ahead.filled) = (0, 0);
+            unread
+        };
+        let prefetched = self.with_inner(|inner| match inner.done.take() {
+            Some(Done::Read(Ok(n))) => n,
+            other => {
+                inner.done = other;
+                0
+            }
+        })?;
+        let back = (unread + prefetched) as i64;
+        self.with_inner(|inner| inner.chunk = FIRST_CHUNK)?; // no longer one long read
+        if back == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        self.start(move |inner| {
+            inner.done = Some(Done::Sought(inner.file.seek(SeekFrom::Current(-back))));
+        })?;
+        // Wait for the seek now; it is quick, and callers need it done.
+        std::task::ready!(self.poll_idle(cx))?;
+        match self.with_inner(|inner| inner.done.take())? {
+            Some(Done::Sought(Err(e))) => Poll::Ready(Err(e)),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
     fn with_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> io::Result<R> {
         match &mut *self.state.borrow_mut() {
             State::Idle(Some(inner)) => Ok(f(inner)),
@@ -331,41 +415,40 @@ impl futures_io::AsyncRead for File {
     ) -> Poll<io::Result<usize>> {
         let this = &*self;
         loop {
-            std::task::ready!(this.poll_flush_buf(cx))?; // ends write mode, waits for any job
-                                                         // Hand out what was read ahead, or learn how the last read went.
-            let step = this.with_inner(|inner| {
-                match inner.done.take() {
-                    Some(Done::Read(Ok(0))) => return Some(Ok(0)), // end of file
-                    Some(Done::Read(Err(e))) => return Some(Err(e)),
-                    _ => {} // read ahead now, in `buf[pos..filled]`
+            // Hand out what was read ahead, without waiting for the pool
+            // (which may be reading the next chunk already).
+            {
+                let mut ahead = this.ahead.borrow_mut();
+                if ahead.pos < ahead.filled || out.is_empty() {
+                    let n = (ahead.filled - ahead.pos).min(out.len());
+                    out[..n].copy_from_slice(&ahead.buf[ahead.pos..ahead.pos + n]);
+                    ahead.pos += n;
+                    return Poll::Ready(Ok(n));
                 }
-                let ahead = &inner.buf[inner.pos..inner.filled];
-                if ahead.is_empty() && !out.is_empty() {
-                    return None; // nothing read ahead: go to the pool
-                }
-                let n = ahead.len().min(out.len());
-                out[..n].copy_from_slice(&ahead[..n]);
-                inner.pos += n;
-                if inner.pos == inner.filled {
-                    (inner.pos, inner.filled) = (0, 0); // all handed out
-                }
-                Some(Ok(n))
-            })?;
-            if let Some(answer) = step {
-                return Poll::Ready(answer);
             }
-            this.start(|inner| {
-                // The buffer is zeroed once, when first read into: after
-                // that its length stays, and `filled` says how much is good.
-                if inner.buf.len() < CHUNK {
-                    inner.buf.resize(CHUNK, 0);
+            // Nothing left here: wait for the pool (writing out any
+            // buffered bytes first), and take the chunk it read.
+            std::task::ready!(this.poll_flush_buf(cx))?;
+            let got = this.with_inner(|inner| match inner.done.take() {
+                Some(Done::Read(Ok(n))) => {
+                    let mut ahead = this.ahead.borrow_mut();
+                    std::mem::swap(&mut ahead.buf, &mut inner.buf);
+                    (ahead.pos, ahead.filled) = (0, n);
+                    Some(Ok(n))
                 }
-                let result = inner.file.read(&mut inner.buf);
-                let n = *result.as_ref().unwrap_or(&0);
-                (inner.pos, inner.filled) = (0, n);
-                inner.reading = true;
-                inner.done = Some(Done::Read(result));
+                Some(Done::Read(Err(e))) => Some(Err(e)),
+                other => {
+                    inner.done = other;
+                    None
+                }
             })?;
+            match got {
+                Some(Ok(0)) => return Poll::Ready(Ok(0)), // end of file
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+                // A chunk to hand out: and the pool reads the next one
+                // meanwhile, so its trip overlaps our copying.
+                Some(Ok(_)) | None => this.start_read()?,
+            }
         }
     }
 }
@@ -378,19 +461,11 @@ impl futures_io::AsyncWrite for File {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &*self;
-        std::task::ready!(this.poll_idle(cx))?;
-        // Bytes read ahead and not handed out: give them back to the file
-        // (seek back over them) before writing where the reader stands.
-        let ahead = this.with_inner(|inner| (inner.filled - inner.pos) as i64)?;
-        if ahead > 0 {
-            this.start(move |inner| {
-                (inner.pos, inner.filled) = (0, 0);
-                inner.done = Some(Done::Sought(inner.file.seek(SeekFrom::Current(-ahead))));
-            })?;
-            std::task::ready!(this.poll_idle(cx))?;
-        }
+        // Read-ahead goes back to the file first, so the bytes land where
+        // the reader stands.
+        std::task::ready!(this.poll_give_back(cx))?;
         let failed = this.with_inner(|inner| match inner.done.take() {
-            Some(Done::Sought(Err(e))) | Some(Done::Wrote(Err(e))) => Some(e),
+            Some(Done::Wrote(Err(e))) => Some(e),
             _ => None,
         })?;
         if let Some(e) = failed {
@@ -404,7 +479,7 @@ impl futures_io::AsyncWrite for File {
                 inner.reading = false;
             }
             inner.buf.extend_from_slice(data);
-            inner.buf.len() >= CHUNK
+            inner.buf.len() >= MAX_CHUNK
         })?;
         if full {
             // Start writing out; the next call waits for it.
@@ -429,27 +504,15 @@ impl futures_io::AsyncSeek for File {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = &*self;
-        std::task::ready!(this.poll_flush_buf(cx))?;
-        let sought = this.with_inner(|inner| match inner.done.take() {
-            Some(Done::Sought(result)) => Some(result),
-            _ => None,
-        })?;
-        if let Some(result) = sought {
-            return Poll::Ready(result);
+        if !this.seeking.get() {
+            std::task::ready!(this.poll_flush_buf(cx))?;
+            // The file must stand where the reader does, for a relative seek.
+            std::task::ready!(this.poll_give_back(cx))?;
+            this.start(move |inner| inner.done = Some(Done::Sought(inner.file.seek(pos))))?;
+            this.seeking.set(true);
         }
-        // Read-ahead is given back: a relative seek counts from where the
-        // reader stands, not from where the pool's read stopped.
-        let ahead = this.with_inner(|inner| {
-            let ahead = (inner.filled - inner.pos) as i64;
-            (inner.pos, inner.filled) = (0, 0);
-            ahead
-        })?;
-        let pos = match pos {
-            SeekFrom::Current(n) => SeekFrom::Current(n - ahead),
-            other => other,
-        };
-        this.start(move |inner| inner.done = Some(Done::Sought(inner.file.seek(pos))))?;
         std::task::ready!(this.poll_idle(cx))?;
+        this.seeking.set(false);
         match this.with_inner(|inner| inner.done.take())? {
             Some(Done::Sought(result)) => Poll::Ready(result),
             _ => Poll::Ready(Err(io::Error::other(

@@ -128,6 +128,7 @@ impl Command {
         })
     }
 
+    // ANCHOR: output
     /// Runs the process to the end, collecting its stdout and stderr (which
     /// are piped unless set otherwise): asyncio's `proc.communicate()`.
     pub async fn output(&mut self) -> io::Result<Output> {
@@ -143,6 +144,7 @@ impl Command {
             stderr: err?,
         })
     }
+    // ANCHOR_END: output
 
     /// Runs the process to the end and gives its exit status.
     pub async fn status(&mut self) -> io::Result<ExitStatus> {
@@ -187,6 +189,7 @@ impl Child {
         self.inner.as_ref().map_or(0, std::process::Child::id)
     }
 
+    // ANCHOR: wait
     /// Waits for the child to exit and gives its status; the child is
     /// reaped (no zombie is left). Cancel-safe: call it again later.
     /// Closes the child's stdin first, as asyncio's `wait` does not, but as
@@ -223,6 +226,7 @@ impl Child {
         self.status = Some(status);
         Ok(status)
     }
+    // ANCHOR_END: wait
 
     /// Kills the child (SIGKILL). Waiting for it afterwards gives a status
     /// whose `code()` is `None`.
@@ -234,6 +238,7 @@ impl Child {
     }
 }
 
+// ANCHOR: drop
 impl Drop for Child {
     fn drop(&mut self) {
         if self.status.is_some() {
@@ -265,6 +270,7 @@ impl Drop for Child {
         }
     }
 }
+// ANCHOR_END: drop
 
 impl fmt::Debug for Child {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -405,6 +411,7 @@ impl fmt::Debug for Command {
     }
 }
 
+// ANCHOR: pidfd
 /// A process's pidfd: readable once the process has exited.
 struct PidFd(OwnedFd);
 
@@ -429,6 +436,7 @@ impl PidFd {
         None
     }
 }
+// ANCHOR_END: pidfd
 
 impl AsRawFd for PidFd {
     fn as_raw_fd(&self) -> RawFd {

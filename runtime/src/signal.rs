@@ -172,6 +172,7 @@ pub fn signal(signum: i32) -> io::Result<Signals> {
     })
 }
 
+// ANCHOR: poll_next
 impl futures_core::Stream for Signals {
     type Item = ();
 
@@ -207,6 +208,7 @@ impl futures_core::Stream for Signals {
         }
     }
 }
+// ANCHOR_END: poll_next
 
 impl Drop for Signals {
     fn drop(&mut self) {
