@@ -215,12 +215,23 @@ impl Child {
                 .await?
             }
             None => {
-                let mut child = self.inner.take().expect("a child not yet reaped");
-                let (status, child) = crate::spawn_blocking(move || (child.wait(), child))
-                    .await
-                    .map_err(|e| io::Error::other(format!("waiting for the child failed: {e}")))?;
-                self.inner = Some(child);
-                status?
+                // No pidfd: a pool thread blocks until the child has exited
+                // but leaves it unreaped (WNOWAIT), and this task reaps it.
+                // The child never leaves `self`, so a `wait` dropped midway
+                // loses nothing, `kill` still works, and the pid cannot be
+                // reused while the pool thread holds it.
+                let child = self.inner.as_mut().expect("a child not yet reaped");
+                loop {
+                    if let Some(status) = child.try_wait()? {
+                        break status;
+                    }
+                    let pid = child.id();
+                    crate::spawn_blocking(move || wait_for_exit_unreaped(pid))
+                        .await
+                        .map_err(|e| {
+                            io::Error::other(format!("waiting for the child failed: {e}"))
+                        })??;
+                }
             }
         };
         self.status = Some(status);
@@ -234,6 +245,31 @@ impl Child {
         match &mut self.inner {
             Some(child) if self.status.is_none() => child.kill(),
             _ => Ok(()),
+        }
+    }
+}
+
+/// Blocks until process `pid` (our child) has exited, without reaping it.
+fn wait_for_exit_unreaped(pid: u32) -> io::Result<()> {
+    loop {
+        // SAFETY: an all-zero siginfo_t is a valid value for waitid to
+        // overwrite (it is plain old data).
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is a live, writable siginfo_t for the whole call.
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
         }
     }
 }
@@ -468,5 +504,38 @@ impl Source for PidFd {
 
     fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         mio::unix::SourceFd(&self.0.as_raw_fd()).deregister(registry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The no-pidfd path, forced on Linux by dropping the child's pidfd.
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn without_a_pidfd_a_dropped_wait_loses_nothing() {
+        crate::block_on(async {
+            let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+            child.exit = None;
+            // A wait cut short by a timeout leaves the child in place...
+            let cut = crate::time::timeout(Duration::from_millis(50), child.wait()).await;
+            assert!(cut.is_err());
+            assert_ne!(child.id(), 0);
+            // ...so kill still reaches it, and a second wait gives its status.
+            child.kill().unwrap();
+            let status = child.wait().await.unwrap();
+            assert_eq!(status.code(), None, "killed by a signal");
+            assert_eq!(child.wait().await.unwrap(), status, "the status is kept");
+        });
+    }
+
+    #[test]
+    fn without_a_pidfd_wait_gives_the_exit_code() {
+        crate::block_on(async {
+            let mut child = Command::new("sh").args(["-c", "exit 7"]).spawn().unwrap();
+            child.exit = None;
+            assert_eq!(child.wait().await.unwrap().code(), Some(7));
+        });
     }
 }
