@@ -79,11 +79,9 @@ fn on_signal(signum: usize) {
         if SHARED.wants[slot].load(Ordering::Acquire) == signum as i32 {
             let fd = SHARED.write_fd[slot].load(Ordering::Acquire);
             if fd >= 0 {
-                // SAFETY: `fd` is the write end of one of our pipes, and
-                // pipes are never closed (see the module docs), so it is a
-                // valid descriptor; writing one byte from a static buffer
-                // touches no other memory. A full pipe (EAGAIN) is fine: a
-                // wake is already pending.
+                // A full pipe (EAGAIN) is fine: a wake is already pending.
+                // SAFETY: `fd` is one of our pipes' write ends, never closed
+                // (module docs), so valid; the buffer is a static byte.
                 let _ = unsafe { libc::write(fd, b"!".as_ptr().cast(), 1) };
             }
         }

@@ -217,11 +217,12 @@ impl<S: Source> Registered<S> {
     pub(crate) fn into_inner(self) -> S {
         let mut this = std::mem::ManuallyDrop::new(self);
         this.release();
+        // The other fields are plain `Copy` values, with nothing to drop.
         // SAFETY: `this` is never dropped (`ManuallyDrop`) nor used again,
-        // so each of the two fields that own something is moved out
-        // exactly once; the others are plain `Copy` values.
-        let (source, handle) =
-            unsafe { (std::ptr::read(&this.source), std::ptr::read(&this.handle)) };
+        // so each owning field is moved out exactly once.
+        let source = unsafe { std::ptr::read(&this.source) };
+        // SAFETY: as above: read once, from a value that is never dropped.
+        let handle = unsafe { std::ptr::read(&this.handle) };
         drop(handle);
         source
     }

@@ -504,11 +504,11 @@ fn describe_socket(fd: i32) -> String {
 fn sock_addr(fd: i32, peer: bool) -> Option<std::net::SocketAddr> {
     use std::mem::ManuallyDrop;
     use std::os::fd::FromRawFd;
-    // SAFETY: a socket record is written by a task's latest poll, which
-    // stopped on that socket, and the task's future still owns it while the
-    // task is pending and listed: the descriptor is open for this call. The
-    // `ManuallyDrop` keeps us from closing what we do not own. (Any socket
-    // type will do: both calls work on every socket.)
+    // A socket record is written by a task's latest poll, which stopped on
+    // that socket, and the task's future owns it while the task is pending
+    // and listed. Any socket type will do: both calls work on every socket.
+    // SAFETY: the descriptor is open for this call (above), and the
+    // `ManuallyDrop` keeps us from closing what we do not own.
     let socket = ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) });
     if peer {
         socket.peer_addr().ok()
