@@ -44,6 +44,43 @@ fn child_signals_arrive_as_stream_items() {
             .is_err());
         drop(also);
 
+        // Budget: a stream that is always ready (each round raises the
+        // signal on this thread, which counts it before `raise` returns)
+        // must not starve a 5 ms sleep. Without the budget this never ends.
+        let hog = runtime::spawn(async {
+            let mut usr2 = signal(libc::SIGUSR2).unwrap();
+            loop {
+                // SAFETY: raise(3) sends a signal to this thread; no memory.
+                assert_eq!(unsafe { libc::raise(libc::SIGUSR2) }, 0);
+                usr2.next().await;
+            }
+        });
+        runtime::time::sleep(Duration::from_millis(5)).await;
+        hog.abort();
+        let _ = hog.await;
+
+        // A storm of cancelled waits and dropped streams (more than the 64
+        // slots) keeps the descriptor count flat and loses nothing. (Off
+        // Linux there is no /proc to count, and `fds` gives 0.)
+        let fds = || std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+        let mut kept = signal(libc::SIGUSR1).unwrap();
+        let before = fds();
+        for _ in 0..500 {
+            let mut gone = signal(libc::SIGUSR1).unwrap();
+            assert!(timeout(Duration::ZERO, gone.next()).await.is_err());
+            assert!(timeout(Duration::ZERO, kept.next()).await.is_err());
+        }
+        #[cfg(target_os = "linux")]
+        assert!(
+            fds() <= before + 2,
+            "{before} descriptors before, {} after",
+            fds()
+        );
+        raise(libc::SIGUSR1);
+        timeout(limit, kept.next())
+            .await
+            .expect("a delivery after the storm still arrives");
+
         let interrupted = runtime::spawn(async { ctrl_c().await.unwrap() });
         runtime::yield_now().await; // installs its handler at its first poll
         raise(libc::SIGINT);

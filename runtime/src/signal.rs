@@ -178,7 +178,9 @@ impl futures_core::Stream for Signals {
         let this = self.get_mut();
         let delivered = &SHARED.delivered[this.signum as usize];
         let reader = this.reader.as_ref().expect("a live stream has its pipe");
-        loop {
+        // Budgeted: a stream with many deliveries counted is ready again
+        // and again without the pipe, and must not starve the loop.
+        crate::coop::budgeted(cx, |cx| loop {
             // Acquire: pairs with the handler's Release increment.
             if delivered.load(Ordering::Acquire) > this.seen {
                 this.seen += 1;
@@ -203,7 +205,7 @@ impl futures_core::Stream for Signals {
                     return Poll::Pending;
                 }
             }
-        }
+        })
     }
 }
 // ANCHOR_END: poll_next
