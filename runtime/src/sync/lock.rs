@@ -132,28 +132,20 @@ impl<'a, T> Future for LockFuture<'a, T> {
             let this = &mut *self;
             let mut later = Later::new();
             let mut state = this.lock.state.borrow_mut();
-            let locked = match this.key {
-                None if !state.held && !state.waiters.has_waiting() => {
-                    state.held = true;
-                    true
-                }
-                None => {
-                    this.key = Some(state.waiters.join(cx.waker(), None));
-                    false
-                }
-                // Granted: the releasing holder left `held` true for us.
-                Some(key) => state
-                    .waiters
-                    .poll_granted(key, cx.waker(), &mut later)
-                    .is_some(),
+            let LockState { held, waiters } = &mut *state;
+            // Granted in line: the releasing holder left `held` true for us.
+            let take_if_free = || {
+                let free = !*held;
+                *held = true;
+                free
             };
+            let locked = waiters.poll_acquire(&mut this.key, take_if_free, cx.waker(), &mut later);
             drop(state);
             later.run();
             if !locked {
                 observe::waiting_on(WaitRecord::LOCK);
                 return Poll::Pending;
             }
-            this.key = None;
             Poll::Ready(LockGuard { lock: this.lock })
         })
     }

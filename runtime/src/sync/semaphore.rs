@@ -129,27 +129,22 @@ impl Future for Acquire<'_> {
             let this = &mut *self;
             let mut later = Later::new();
             let mut state = this.semaphore.inner.borrow_mut();
-            let granted = match this.key {
-                None if state.permits > 0 && !state.waiters.has_waiting() => {
-                    state.permits -= 1;
-                    true
+            let State { permits, waiters } = &mut *state;
+            // Granted in line: the releaser handed its permit to us.
+            let take_if_free = || {
+                let free = *permits > 0;
+                if free {
+                    *permits -= 1;
                 }
-                None => {
-                    this.key = Some(state.waiters.join(cx.waker(), None));
-                    false
-                }
-                Some(key) => state
-                    .waiters
-                    .poll_granted(key, cx.waker(), &mut later)
-                    .is_some(),
+                free
             };
+            let granted = waiters.poll_acquire(&mut this.key, take_if_free, cx.waker(), &mut later);
             drop(state);
             later.run();
             if !granted {
                 observe::waiting_on(WaitRecord::SEMAPHORE);
                 return Poll::Pending;
             }
-            this.key = None; // a permit is ours: taken, or handed to us
             Poll::Ready(this.semaphore.permit())
         })
     }

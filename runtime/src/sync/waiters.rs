@@ -126,6 +126,36 @@ impl<T> WaitList<T> {
         while self.grant_first(later, |_| {}) {}
     }
 
+    // ANCHOR: poll_acquire
+    /// The acquire step that `Lock` and `Semaphore` share. A first poll
+    /// takes at once if nobody is in line and `take_free` finds something
+    /// free (and takes it); otherwise it joins the line. A later poll
+    /// succeeds once a releaser has granted it; what was granted is already
+    /// counted as taken (the releaser kept it back for us), so `take_free`
+    /// is not asked. `key` is the caller's place in line, `None` again once
+    /// the caller holds what it asked for.
+    pub(crate) fn poll_acquire(
+        &mut self,
+        key: &mut Option<WaiterKey>,
+        take_free: impl FnOnce() -> bool,
+        waker: &Waker,
+        later: &mut Later<T>,
+    ) -> bool {
+        let acquired = match *key {
+            None if !self.has_waiting() && take_free() => true,
+            None => {
+                *key = Some(self.join(waker, None));
+                false
+            }
+            Some(place) => self.poll_granted(place, waker, later).is_some(),
+        };
+        if acquired {
+            *key = None;
+        }
+        acquired
+    }
+    // ANCHOR_END: poll_acquire
+
     // ANCHOR: poll_cancel
     /// A waiter polled again: if granted, leaves the slab and returns what
     /// it holds (`Some(value)`); if not, keeps its place with the waker of
