@@ -110,6 +110,37 @@ fn join_handles_and_events_that_are_always_ready_yield_too() {
     });
 }
 
+#[test]
+fn locks_semaphores_and_exited_children_that_are_always_ready_yield_too() {
+    with_deadline(LIMIT, || {
+        runtime::block_on(async {
+            let lock = Rc::new(runtime::sync::Lock::new(0u64));
+            let semaphore = Rc::new(runtime::sync::Semaphore::new(1));
+            // One hog at a time, so each kind of wait must yield by itself.
+            for which in ["lock", "semaphore", "wait"] {
+                let hog = runtime::spawn({
+                    let (lock, semaphore) = (lock.clone(), semaphore.clone());
+                    async move {
+                        let mut child = runtime::process::Command::new("true").spawn().unwrap();
+                        child.wait().await.unwrap();
+                        loop {
+                            // Free, free, exited: each is ready at once.
+                            match which {
+                                "lock" => *lock.lock().await += 1,
+                                "semaphore" => drop(semaphore.acquire().await),
+                                _ => drop(child.wait().await.unwrap()),
+                            }
+                        }
+                    }
+                });
+                the_loop_still_serves_others().await;
+                hog.abort();
+            }
+            assert!(*lock.try_lock().unwrap() > 0, "the lock hog ran too");
+        })
+    });
+}
+
 /// The child half of `an_accept_loop_that_never_backs_off_recovers_from_emfile`.
 /// The accept loop everyone writes first: on error, just `continue`.
 #[test]

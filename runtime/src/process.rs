@@ -195,6 +195,9 @@ impl Child {
     /// Closes the child's stdin first, as asyncio's `wait` does not, but as
     /// a child reading its stdin to the end needs in order to exit.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        // Once the child has exited, `wait` is ready every time: it spends
+        // from the task's budget like any other leaf, so a loop of it yields.
+        std::future::poll_fn(|cx| crate::coop::budgeted(cx, |_| Poll::Ready(()))).await;
         drop(self.stdin.take());
         if let Some(status) = self.status {
             return Ok(status);
