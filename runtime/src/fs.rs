@@ -414,7 +414,9 @@ impl futures_io::AsyncRead for File {
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = &*self;
-        loop {
+        // Budgeted: reads from the chunk in hand are ready at once, and a
+        // loop of them must still let other tasks run.
+        crate::coop::budgeted(cx, |cx| loop {
             // Hand out what was read ahead, without waiting for the pool
             // (which may be reading the next chunk already).
             {
@@ -449,7 +451,7 @@ impl futures_io::AsyncRead for File {
                 // meanwhile, so its trip overlaps our copying.
                 Some(Ok(_)) | None => this.start_read()?,
             }
-        }
+        })
     }
 }
 // ANCHOR_END: poll_read
@@ -460,32 +462,35 @@ impl futures_io::AsyncWrite for File {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = &*self;
-        // Read-ahead goes back to the file first, so the bytes land where
-        // the reader stands.
-        std::task::ready!(this.poll_give_back(cx))?;
-        let failed = this.with_inner(|inner| match inner.done.take() {
-            Some(Done::Wrote(Err(e))) => Some(e),
-            _ => None,
-        })?;
-        if let Some(e) = failed {
-            return Poll::Ready(Err(e));
-        }
-        let full = this.with_inner(|inner| {
-            if inner.reading {
-                // All read-ahead was handed out (or given back): write mode.
-                (inner.pos, inner.filled) = (0, 0);
-                inner.buf.clear();
-                inner.reading = false;
+        // Budgeted, as reads are: a write into the buffer is ready at once.
+        crate::coop::budgeted(cx, |cx| {
+            let this = &*self;
+            // Read-ahead goes back to the file first, so the bytes land where
+            // the reader stands.
+            std::task::ready!(this.poll_give_back(cx))?;
+            let failed = this.with_inner(|inner| match inner.done.take() {
+                Some(Done::Wrote(Err(e))) => Some(e),
+                _ => None,
+            })?;
+            if let Some(e) = failed {
+                return Poll::Ready(Err(e));
             }
-            inner.buf.extend_from_slice(data);
-            inner.buf.len() >= MAX_CHUNK
-        })?;
-        if full {
-            // Start writing out; the next call waits for it.
-            let _ = this.poll_flush_buf(cx)?;
-        }
-        Poll::Ready(Ok(data.len()))
+            let full = this.with_inner(|inner| {
+                if inner.reading {
+                    // All read-ahead was handed out (or given back): write mode.
+                    (inner.pos, inner.filled) = (0, 0);
+                    inner.buf.clear();
+                    inner.reading = false;
+                }
+                inner.buf.extend_from_slice(data);
+                inner.buf.len() >= MAX_CHUNK
+            })?;
+            if full {
+                // Start writing out; the next call waits for it.
+                let _ = this.poll_flush_buf(cx)?;
+            }
+            Poll::Ready(Ok(data.len()))
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
