@@ -136,3 +136,80 @@ fn writing_after_reading_writes_where_the_reader_stands() {
     assert_eq!(std::fs::read(&path).unwrap(), b"abXYefghij");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A FIFO opened as a file refuses the loop's page-cache read (the kernel
+/// answers EOPNOTSUPP), and its bytes arrive in pieces, with pauses: every
+/// read goes to the pool, which waits for them. Every byte checked.
+#[test]
+fn a_fifo_is_read_by_the_pool_as_its_bytes_arrive_with_every_byte_checked() {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("fifo");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pipe");
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c_path` is a valid NUL-terminated path for the whole call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let data: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let writer = {
+        let (path, data) = (path.clone(), data.clone());
+        std::thread::spawn(move || {
+            let mut fifo = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            for (i, piece) in data.chunks(100_000).enumerate() {
+                if i % 5 == 0 {
+                    // The reader finds the pipe empty, now and then.
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                fifo.write_all(piece).unwrap();
+            }
+        })
+    };
+    let back = block_on(async {
+        let mut file = fs::File::open(&path).await.unwrap();
+        let mut back = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            match file.read(&mut buf).await.unwrap() {
+                0 => break back,
+                n => back.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    writer.join().unwrap();
+    assert_eq!(back.len(), data.len());
+    assert!(back == data, "every byte, in order");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A file pushed out of the page cache: the loop's read refuses to wait
+/// for the disk, and the pool reads it instead, ahead of the reader.
+#[test]
+fn a_file_not_in_the_page_cache_is_read_by_the_pool_with_every_byte_checked() {
+    use std::os::fd::AsRawFd;
+    let dir = scratch("cold");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cold.bin");
+    let data: Vec<u8> = (0..20_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    file.sync_all().unwrap();
+    // SAFETY: a plain advice call on a descriptor we own.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    let back = block_on(async {
+        let mut file = fs::File::from_std(file);
+        let mut back = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            match file.read(&mut buf).await.unwrap() {
+                0 => break back,
+                n => back.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    assert!(back == data, "every byte, in order");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,8 @@
 //! has no readiness to report for it, and a read that must go to the disk
 //! simply blocks. So there is no reactor path for files. Each call here
 //! runs the `std::fs` function of the same name on the loop's blocking pool
-//! and awaits its answer, as asyncio and tokio do. One call is one trip to
+//! and awaits its answer, as asyncio and tokio do. (`File` reads skip the
+//! pool when the bytes are in the page cache; see `File::read_cached`.) One call is one trip to
 //! a pool thread and back, so these are for whole-file work (read a
 //! config, write a report), not for many small reads.
 //!
@@ -122,13 +123,18 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 /// small file costs only a small buffer.
 const MAX_CHUNK: usize = 4 << 20;
 const FIRST_CHUNK: usize = 1 << 20;
+/// A read from the page cache on the loop's thread (see `read_cached`)
+/// smaller than this fills a buffer of this size, and is served from it.
+const CACHED_BUFFER: usize = 64 << 10;
 
 // ANCHOR: file
 /// An open file with `futures_io::AsyncRead`, `AsyncWrite` and `AsyncSeek`,
-/// asyncio's aiofiles. Every system call runs on the blocking pool; reads
-/// and writes are buffered (reads in chunks that grow up to 4 MiB, the
-/// next one read while the last is handed out), so small reads and writes
-/// do not each cost a trip to a pool thread.
+/// asyncio's aiofiles. A read first tries the page cache on the loop's
+/// thread, with a read that refuses to wait for the disk (Linux's
+/// `RWF_NOWAIT`, see `read_cached`); every other system call runs on the
+/// blocking pool. Reads and writes are buffered (pool reads in chunks that
+/// grow up to 4 MiB, the next one read while the last is handed out), so
+/// small reads and writes do not each cost a trip to a pool thread.
 ///
 /// Writes are buffered: call `flush` (or `close`, or `sync_all`) before you
 /// drop the file, or the last bytes are written by a blocking write in
@@ -183,6 +189,9 @@ struct Inner {
     reading: bool,
     /// How much the next read asks for (see `MAX_CHUNK`).
     chunk: usize,
+    /// Reads may try the page cache first (see `read_cached`); false once
+    /// the file system refused that kind of read.
+    try_cached: bool,
     done: Option<Done>,
 }
 
@@ -222,6 +231,7 @@ impl File {
                 filled: 0,
                 reading: true,
                 chunk: FIRST_CHUNK,
+                try_cached: true,
                 done: None,
             })))),
             ahead: Default::default(),
@@ -393,6 +403,64 @@ impl File {
         }
     }
 
+    // ANCHOR: read_cached
+    /// Reads on the loop's own thread, but only bytes already in the page
+    /// cache: `preadv2` with `RWF_NOWAIT` fails with `EAGAIN` rather than
+    /// wait for the disk. A read as large as `CACHED_BUFFER` goes straight
+    /// into `out`; a smaller one fills the read-ahead buffer, so that many
+    /// small reads cost one system call. `None`: nothing read, go to the pool.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn read_cached(&self, inner: &mut Inner, out: &mut [u8]) -> Option<usize> {
+        use std::os::fd::AsRawFd;
+        if !inner.try_cached {
+            return None;
+        }
+        let mut ahead = self.ahead.borrow_mut();
+        let direct = out.len() >= CACHED_BUFFER;
+        let target: &mut [u8] = if direct {
+            let len = out.len().min(MAX_CHUNK); // one copy stays short
+            &mut out[..len]
+        } else {
+            if ahead.buf.len() < CACHED_BUFFER {
+                ahead.buf.resize(CACHED_BUFFER, 0);
+            }
+            &mut ahead.buf[..CACHED_BUFFER]
+        };
+        let iov = libc::iovec {
+            iov_base: target.as_mut_ptr().cast(),
+            iov_len: target.len(),
+        };
+        // SAFETY: `iov` describes `target`, a live, writable slice that
+        // nothing else touches during the call; offset -1 means "the
+        // file's own position", which the call then moves on.
+        let n = unsafe { libc::preadv2(inner.file.as_raw_fd(), &iov, 1, -1, libc::RWF_NOWAIT) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            // EAGAIN: not cached, the pool waits for the disk. Anything
+            // else (a file system without RWF_NOWAIT, an old kernel): stop
+            // trying, and let the pool's plain read report real errors.
+            if e.kind() != io::ErrorKind::WouldBlock {
+                inner.try_cached = false;
+            }
+            return None;
+        }
+        let n = n as usize;
+        if direct {
+            return Some(n);
+        }
+        let given = n.min(out.len());
+        out[..given].copy_from_slice(&ahead.buf[..given]);
+        (ahead.pos, ahead.filled) = (given, n);
+        Some(given)
+    }
+    // ANCHOR_END: read_cached
+
+    /// Elsewhere there is no read that refuses to wait: always the pool.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    fn read_cached(&self, _inner: &mut Inner, _out: &mut [u8]) -> Option<usize> {
+        None
+    }
+
     fn with_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> io::Result<R> {
         match &mut *self.state.borrow_mut() {
             State::Idle(Some(inner)) => Ok(f(inner)),
@@ -449,7 +517,13 @@ impl futures_io::AsyncRead for File {
                 Some(Err(e)) => return Poll::Ready(Err(e)),
                 // A chunk to hand out: and the pool reads the next one
                 // meanwhile, so its trip overlaps our copying.
-                Some(Ok(_)) | None => this.start_read()?,
+                Some(Ok(_)) => this.start_read()?,
+                // Nothing read ahead: the bytes may be in the page cache,
+                // where reading them cannot block. Else, to the pool.
+                None => match this.with_inner(|inner| this.read_cached(inner, out))? {
+                    Some(n) => return Poll::Ready(Ok(n)),
+                    None => this.start_read()?,
+                },
             }
         })
     }
