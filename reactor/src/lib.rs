@@ -102,6 +102,12 @@ impl Reactor {
             .deregister(self.poll.registry(), source, key);
     }
 
+    /// Frees the entry of a socket that was closed without `deregister`
+    /// (on another thread: closing it took it out of the poller).
+    pub fn forget(&mut self, key: IoKey) {
+        self.registrations.forget(key);
+    }
+
     /// The loop's registered sockets: the net module waits and clears
     /// readiness here.
     pub fn registrations(&mut self) -> &mut Registrations {

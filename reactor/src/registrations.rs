@@ -187,6 +187,16 @@ impl Registrations {
     /// borrow the socket, so they are gone by now; a node left over (from a
     /// future that was leaked with `mem::forget`) is freed, not woken.
     pub fn deregister(&mut self, registry: &Registry, source: &mut impl Source, key: IoKey) {
+        self.forget(key);
+        // This fails only if the socket was never registered or is already
+        // closed; either way the OS is no longer watching it.
+        let _ = registry.deregister(source);
+    }
+
+    /// Frees the entry of a socket that is closed already (dropped on
+    /// another thread: closing took it out of the poller). A stale event
+    /// for it is dropped by the generation check.
+    pub fn forget(&mut self, key: IoKey) {
         if self.get(key).is_some() {
             let mut entry = self.entries.remove(key.index);
             for list in [&mut entry.readers, &mut entry.writers] {
@@ -196,9 +206,6 @@ impl Registrations {
             }
             self.waiters.shrink();
         }
-        // This fails only if the socket was never registered or is already
-        // closed; either way the OS is no longer watching it.
-        let _ = registry.deregister(source);
     }
     // ANCHOR_END: register
 

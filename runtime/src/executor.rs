@@ -22,7 +22,7 @@ use std::future::Future;
 use std::io;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::pin;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -206,12 +206,8 @@ where
     R: Send + 'static,
 {
     let spawned_at = Location::caller();
-    let (tx, rx) = oneshot::channel();
     with_current("runtime::spawn_blocking", |core| {
-        core.blocking_pool().submit(Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
-            let _ = tx.send(result); // the receiver may be gone: fine
-        }));
+        let rx = core.submit_blocking(f);
         // The handle is an ordinary task that awaits the result, so abort,
         // detach and JoinError work exactly as for `spawn`.
         core.spawn(
@@ -236,6 +232,20 @@ where
             spawned_at,
         )
     })
+}
+
+/// Runs `f` on the current loop's blocking pool, without a task: the
+/// answer (or the panic) comes back through the receiver, which, unlike a
+/// `JoinHandle`, is `Send` (`fs::File` keeps one). Panics naming `what`
+/// outside a loop.
+#[track_caller]
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn on_blocking_pool<F, R>(what: &str, f: F) -> oneshot::Receiver<std::thread::Result<R>>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    with_current(what, |core| core.submit_blocking(f))
 }
 
 /// The live tasks of this thread's loop, with what each waits on:
@@ -349,8 +359,8 @@ impl Runtime {
                 core.park(Some(Duration::ZERO));
                 polls_since_io = 0;
             }
-            // 4. Wakes that other threads queued for us.
-            core.phase(Queued::FromThread, || core.shared.drain_injected());
+            // 4. Wakes (and releases) that other threads queued for us.
+            core.phase(Queued::FromThread, || core.take_injected());
         }
     }
     // ANCHOR_END: block_on
@@ -393,6 +403,21 @@ impl Core {
         JoinHandle::new(join)
     }
     // ANCHOR_END: spawn
+
+    /// Queues `f` on the blocking pool; its answer comes through the
+    /// receiver (a panic as `Err`, the pool thread surviving it).
+    fn submit_blocking<F, R>(&self, f: F) -> oneshot::Receiver<std::thread::Result<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.blocking_pool().submit(Box::new(move || {
+            let result = panic::catch_unwind(AssertUnwindSafe(f));
+            let _ = tx.send(result); // the receiver may be gone: fine
+        }));
+        rx
+    }
 
     pub(crate) fn blocking_pool(&self) -> &Pool {
         &self.blocking
@@ -501,6 +526,16 @@ impl Core {
         self.woken.set(woken);
     }
 
+    /// Step 4 of the loop: queues the wakes other threads sent, and runs the
+    /// releases of handles they dropped (see `handle.rs`).
+    fn take_injected(&self) {
+        let released = self.shared.drain_injected();
+        for job in released {
+            let _wakers = job(&mut self.reactor.borrow_mut());
+            // ...dropped here, once the reactor is free again.
+        }
+    }
+
     /// Drops every task that is still pending, on this thread: the end of a
     /// loop. Dropping a future may wake, or even spawn, other tasks, so this
     /// repeats until the table stays empty. Then the blocking pool drops the
@@ -540,34 +575,34 @@ fn wake_gathered(wakers: &mut [Waker]) {
 }
 // ANCHOR_END: wake_gathered
 
-/// A weak handle to a loop, for futures that must reach their loop again
-/// later: a `Sleep` cancels its timer when dropped, perhaps after the loop
-/// is gone, or from inside another loop.
-#[derive(Clone)]
-#[cfg_attr(loom, allow(dead_code))] // the time module is not built under loom
-pub(crate) struct LoopHandle(Weak<Core>);
-
+/// The shared half of the loop running on this thread (for a handle to
+/// keep); panics naming `what` if none is running.
+#[track_caller]
 #[cfg_attr(loom, allow(dead_code))]
-impl LoopHandle {
-    /// The loop running on this thread; panics naming `what` if none is.
-    #[track_caller]
-    pub(crate) fn current(what: &str) -> LoopHandle {
-        with_current(what, |core| LoopHandle(Rc::downgrade(core)))
-    }
-
-    /// Calls `f` with the loop's reactor; `None` if the loop is gone.
-    #[cfg(not(loom))]
-    pub(crate) fn with_reactor<R>(&self, f: impl FnOnce(&mut reactor::Reactor) -> R) -> Option<R> {
-        let core = self.0.upgrade()?;
-        let mut reactor = core.reactor.try_borrow_mut().ok()?;
-        Some(f(&mut reactor))
-    }
+pub(crate) fn current_shared(what: &str) -> Arc<Shared> {
+    with_current(what, |core| core.shared.clone())
 }
 
-impl std::fmt::Debug for LoopHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoopHandle")
-    }
+/// Calls `f` with the reactor of the loop running on this thread, if that
+/// loop is the one `shared` belongs to and its reactor is not in use;
+/// `None` otherwise.
+#[inline]
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn with_reactor_of<R>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut Reactor) -> R,
+) -> Option<R> {
+    CURRENT
+        .try_with(|current| {
+            let current = current.try_borrow().ok()?;
+            let core = current
+                .as_ref()
+                .filter(|core| Arc::ptr_eq(&core.shared, shared))?;
+            let mut reactor = core.reactor.try_borrow_mut().ok()?;
+            Some(f(&mut reactor))
+        })
+        .ok()
+        .flatten()
 }
 
 impl std::fmt::Debug for Runtime {

@@ -19,7 +19,11 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::executor::spawn_blocking;
+use std::sync::Mutex;
+
+use crate::executor::{on_blocking_pool, spawn_blocking};
+use crate::observe::{self, WaitRecord};
+use crate::sync::oneshot;
 
 /// Runs `op` on the blocking pool, naming `what` and `path` in its error.
 async fn on_pool<T, F>(what: &'static str, path: PathBuf, op: F) -> io::Result<T>
@@ -154,7 +158,15 @@ const CACHED_BUFFER: usize = 64 << 10;
 /// });
 /// ```
 pub struct File {
-    state: std::cell::RefCell<State>,
+    /// Everything, behind a mutex that only `sync_all` (the one `&self`
+    /// method) locks: the `poll_*` methods have `&mut self` and reach in
+    /// with `get_mut`, no lock. The mutex is what makes `File` `Sync`.
+    state: Mutex<FileState>,
+}
+
+/// The file's state; the methods that drive it are below.
+struct FileState {
+    job: std::cell::RefCell<State>,
     /// The chunk being handed out, on the loop's thread, while the pool
     /// already reads the next one into `Inner::buf`.
     ahead: std::cell::RefCell<Ahead>,
@@ -174,7 +186,7 @@ enum State {
     /// Ready for the next call; `None` only after a pool job panicked.
     Idle(Option<Box<Inner>>),
     /// A system call is under way on the pool, with the file.
-    Busy(crate::JoinHandle<Box<Inner>>),
+    Busy(oneshot::Receiver<std::thread::Result<Box<Inner>>>),
 }
 
 /// The file and its buffer: the next chunk read (see `Ahead`), or bytes
@@ -223,8 +235,8 @@ impl File {
     /// Wraps a file opened with std (with `OpenOptions`, say), as tokio's
     /// `File::from_std` does.
     pub fn from_std(file: std::fs::File) -> File {
-        File {
-            state: std::cell::RefCell::new(State::Idle(Some(Box::new(Inner {
+        let state = FileState {
+            job: std::cell::RefCell::new(State::Idle(Some(Box::new(Inner {
                 file,
                 buf: Vec::new(),
                 pos: 0,
@@ -236,7 +248,24 @@ impl File {
             })))),
             ahead: Default::default(),
             seeking: std::cell::Cell::new(false),
+        };
+        File {
+            state: Mutex::new(state),
         }
+    }
+
+    /// The state, without locking: `&mut self` is proof nobody else has it.
+    fn state(&mut self) -> &FileState {
+        self.state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The state, locked (for `sync_all`, which has only `&self`).
+    fn locked(&self) -> std::sync::MutexGuard<'_, FileState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Reads into `buf` (from the read-ahead buffer when it can); `Ok(0)`
@@ -261,30 +290,34 @@ impl File {
 
     /// Writes out the buffered bytes. The same as `AsyncWriteExt::flush`.
     pub async fn flush(&mut self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_flush_buf(cx)).await
+        std::future::poll_fn(|cx| self.state().poll_flush_buf(cx)).await
     }
 
     /// Writes out the buffer and waits until the OS has the data on the
-    /// disk: `std::fs::File::sync_all`.
+    /// disk: `std::fs::File::sync_all`. (The lock is held for one step at
+    /// a time, never across an `.await`.)
     pub async fn sync_all(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_flush_buf(cx)).await?;
-        std::future::poll_fn(|cx| self.poll_give_back(cx)).await?;
-        self.start(|inner| inner.done = Some(Done::Synced(inner.file.sync_all())))?;
-        std::future::poll_fn(|cx| self.poll_idle(cx)).await?;
-        match self.with_inner(|inner| inner.done.take())? {
+        std::future::poll_fn(|cx| self.locked().poll_flush_buf(cx)).await?;
+        std::future::poll_fn(|cx| self.locked().poll_give_back(cx)).await?;
+        self.locked()
+            .start(|inner| inner.done = Some(Done::Synced(inner.file.sync_all())))?;
+        std::future::poll_fn(|cx| self.locked().poll_idle(cx)).await?;
+        match self.locked().with_inner(|inner| inner.done.take())? {
             Some(Done::Synced(result)) => result,
             _ => Err(io::Error::other("the sync was lost to another operation")),
         }
     }
+}
 
+impl FileState {
     /// Sends `job` to the pool with the file. The file must be idle.
     fn start(&self, job: impl FnOnce(&mut Inner) + Send + 'static) -> io::Result<()> {
-        let mut state = self.state.borrow_mut();
+        let mut state = self.job.borrow_mut();
         let State::Idle(inner) = &mut *state else {
             return Err(io::Error::other("the file is busy with another operation"));
         };
         let mut inner = inner.take().ok_or_else(lost)?;
-        *state = State::Busy(spawn_blocking(move || {
+        *state = State::Busy(on_blocking_pool("runtime::fs::File", move || {
             job(&mut inner);
             inner
         }));
@@ -294,21 +327,30 @@ impl File {
     /// Waits until no job is under way; the last job's result is then in
     /// `Inner::done`.
     fn poll_idle(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut state = self.state.borrow_mut();
+        let mut state = self.job.borrow_mut();
         let State::Busy(job) = &mut *state else {
             return Poll::Ready(Ok(()));
         };
-        let answer = std::task::ready!(Pin::new(job).poll(cx));
+        let Poll::Ready(answer) = Pin::new(job).poll(cx) else {
+            observe::waiting_on(WaitRecord::BLOCKING);
+            return Poll::Pending;
+        };
         match answer {
-            Ok(inner) => {
+            Ok(Ok(inner)) => {
                 *state = State::Idle(Some(inner));
                 Poll::Ready(Ok(()))
             }
-            Err(e) => {
+            Ok(Err(_panic)) => {
                 *state = State::Idle(None);
-                Poll::Ready(Err(io::Error::other(format!(
-                    "a file operation failed: {e}"
-                ))))
+                Poll::Ready(Err(io::Error::other(
+                    "a file operation panicked on the blocking pool",
+                )))
+            }
+            Err(_) => {
+                *state = State::Idle(None);
+                Poll::Ready(Err(io::Error::other(
+                    "the loop's blocking pool ended before the file operation ran",
+                )))
             }
         }
     }
@@ -462,7 +504,7 @@ impl File {
     }
 
     fn with_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> io::Result<R> {
-        match &mut *self.state.borrow_mut() {
+        match &mut *self.job.borrow_mut() {
             State::Idle(Some(inner)) => Ok(f(inner)),
             State::Idle(None) => Err(lost()),
             State::Busy(_) => Err(io::Error::other("the file is busy with another operation")),
@@ -474,14 +516,48 @@ fn lost() -> io::Error {
     io::Error::other("an earlier operation on this file failed inside the pool; reopen the file")
 }
 
-// ANCHOR: poll_read
 impl futures_io::AsyncRead for File {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         out: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let this = &*self;
+        self.get_mut().state().poll_read(cx, out)
+    }
+}
+
+impl futures_io::AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().state().poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().state().poll_flush_buf(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().state().poll_flush_buf(cx)
+    }
+}
+
+impl futures_io::AsyncSeek for File {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        self.get_mut().state().poll_seek(cx, pos)
+    }
+}
+
+// ANCHOR: poll_read
+impl FileState {
+    fn poll_read(&self, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = self;
         // Budgeted: reads from the chunk in hand are ready at once, and a
         // loop of them must still let other tasks run.
         crate::coop::budgeted(cx, |cx| loop {
@@ -530,15 +606,11 @@ impl futures_io::AsyncRead for File {
 }
 // ANCHOR_END: poll_read
 
-impl futures_io::AsyncWrite for File {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
+impl FileState {
+    fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         // Budgeted, as reads are: a write into the buffer is ready at once.
         crate::coop::budgeted(cx, |cx| {
-            let this = &*self;
+            let this = self;
             // Read-ahead goes back to the file first, so the bytes land where
             // the reader stands.
             std::task::ready!(this.poll_give_back(cx))?;
@@ -567,22 +639,8 @@ impl futures_io::AsyncWrite for File {
         })
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush_buf(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush_buf(cx)
-    }
-}
-
-impl futures_io::AsyncSeek for File {
-    fn poll_seek(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        pos: SeekFrom,
-    ) -> Poll<io::Result<u64>> {
-        let this = &*self;
+    fn poll_seek(&self, cx: &mut Context<'_>, pos: SeekFrom) -> Poll<io::Result<u64>> {
+        let this = self;
         if !this.seeking.get() {
             std::task::ready!(this.poll_flush_buf(cx))?;
             // The file must stand where the reader does, for a relative seek.
@@ -601,11 +659,11 @@ impl futures_io::AsyncSeek for File {
     }
 }
 
-impl Drop for File {
+impl Drop for FileState {
     fn drop(&mut self) {
         // Bytes not flushed yet: write them now (blocking), rather than
         // lose them. `flush().await` before dropping avoids this.
-        if let State::Idle(Some(inner)) = &mut *self.state.borrow_mut() {
+        if let State::Idle(Some(inner)) = self.job.get_mut() {
             if !inner.reading && !inner.buf.is_empty() {
                 let _ = inner.file.write_all(&inner.buf);
             }

@@ -65,15 +65,18 @@
 //!   asyncio's coordination tools on one fair wait list.
 //! - `executor.rs`: the loop itself: `block_on`, `spawn`, `spawn_blocking`;
 //!   `builder.rs`: its settings.
+//! - `handle.rs`: the loop as a socket or timer holds it, `Send + Sync`:
+//!   used only on the loop's thread, released through the loop from any.
 //! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above;
 //!   `race.rs`: `race`, `first` and `as_completed`, on gather's bookkeeping;
 //!   `task_group.rs`: `TaskGroup`, tasks whose results are taken together.
 //! - `time.rs`: `sleep`, `timeout`, `interval` over the reactor's timers;
-//!   `fs.rs`: whole-file calls on the blocking pool; `process.rs`: child
+//!   `fs.rs`: files, on the blocking pool (or the page cache); `process.rs`: child
 //!   processes, their pipes and their exit, through the reactor;
 //!   `signal.rs`: Unix signals as streams (the self-pipe trick).
 //! - `net/`: TCP and UDP sockets over the reactor's registrations
-//!   (`net/registered.rs` is the one loop every socket method runs);
+//!   (`net/registered.rs` is the one loop every socket method runs;
+//!   `net/byte_stream.rs` the bytes and split halves of TCP and Unix streams);
 //!   `stream.rs`: the `.next().await` of async iteration; `generate.rs`:
 //!   async generators, Python's `yield` in an `async def`.
 
@@ -91,6 +94,7 @@ pub mod fs;
 mod gather;
 #[cfg(not(loom))]
 mod generate;
+mod handle;
 mod join;
 #[cfg(not(loom))]
 pub mod net;
@@ -137,4 +141,5 @@ pub mod __private {
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::blocking::Pool;
+    pub use crate::handle::Probe;
 }

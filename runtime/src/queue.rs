@@ -12,7 +12,9 @@
 //!   the two queues.
 //! - the **injection queue** (in [`Shared`]), behind a mutex, for wakes that
 //!   happen on other threads (the blocking pool, a plain `std::thread`). The
-//!   loop moves its contents to the local queue once per turn.
+//!   loop moves its contents to the local queue once per turn. The same
+//!   path carries the [`Release`] of a socket or timer dropped on another
+//!   thread (see `handle.rs`): the loop runs it on its own thread.
 //!
 //! # The sleep handshake (no lost wakeups)
 //!
@@ -41,13 +43,22 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::task::Waker;
 
 #[cfg(loom)]
 use crate::park::Interrupter;
+#[cfg(loom)]
+use crate::park::Reactor;
 use crate::shim::{lock, thread_local, AtomicBool, Mutex, Ordering};
 use crate::task::{Schedule, TaskRef};
 #[cfg(not(loom))]
-use reactor::Interrupter;
+use reactor::{Interrupter, Reactor};
+
+/// What the loop must do for a handle (a socket, a timer) dropped on a
+/// thread that is not the loop's: free its entry in the reactor, on the
+/// loop's thread. It gives back the wakers it took out (at most two), for
+/// the loop to drop once the reactor is no longer borrowed.
+pub(crate) type Release = Box<dyn FnOnce(&mut Reactor) -> [Option<Waker>; 2] + Send>;
 
 /// The loop: what other threads can reach (the injection queue, the sleep
 /// flag, the interrupter) and, for its own thread only, the local queue.
@@ -68,6 +79,8 @@ struct Injected {
     tasks: VecDeque<TaskRef>,
     /// The main future (the one given to `block_on`) was woken.
     main_woken: bool,
+    /// Handles dropped on other threads, for the loop to release.
+    released: Vec<Release>,
     /// The loop has ended: wakes from now on are dropped, not queued, so no
     /// task is kept alive by a queue that nobody will ever read.
     closed: bool,
@@ -122,6 +135,34 @@ impl Shared {
     }
     // ANCHOR_END: schedule
 
+    /// Hands the loop the release of a handle dropped on another thread,
+    /// and wakes the loop if it sleeps, so the release happens in its next
+    /// turn. After the loop ended there is no reactor left to release from:
+    /// the job is dropped.
+    pub(crate) fn push_release(&self, job: Release) {
+        let mut injected = lock(&self.injected);
+        if injected.closed {
+            drop(injected);
+            drop(job);
+            return;
+        }
+        injected.released.push(job);
+        drop(injected);
+        self.interrupt_if_sleeping();
+    }
+
+    /// Is this the thread that made the loop (and the loop not ended)? A
+    /// handle checks this before it touches what only that thread may.
+    #[inline]
+    pub(crate) fn on_loop_thread(&self) -> bool {
+        self.local.get().is_some()
+    }
+
+    /// Has the loop ended?
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.injected).closed
+    }
+
     /// Marks the main future woken, from any thread.
     fn wake_main(&self) {
         match self.local.get() {
@@ -148,7 +189,8 @@ impl Shared {
     pub(crate) fn prepare_park(&self) -> bool {
         self.sleeping.store(true, Ordering::SeqCst);
         let injected = lock(&self.injected);
-        let idle = injected.tasks.is_empty() && !injected.main_woken;
+        let idle =
+            injected.tasks.is_empty() && !injected.main_woken && injected.released.is_empty();
         drop(injected);
         if !idle {
             self.sleeping.store(false, Ordering::SeqCst);
@@ -161,8 +203,9 @@ impl Shared {
         self.sleeping.store(false, Ordering::SeqCst);
     }
 
-    /// Moves everything other threads queued into the local queue.
-    pub(crate) fn drain_injected(&self) {
+    /// Moves every wake other threads queued into the local queue, and
+    /// returns the releases they handed over, for the loop to run.
+    pub(crate) fn drain_injected(&self) -> Vec<Release> {
         let local = self.local();
         let mut injected = lock(&self.injected);
         if injected.main_woken {
@@ -170,6 +213,7 @@ impl Shared {
             local.main_woken.set(true);
         }
         local.queue.borrow_mut().append(&mut injected.tasks);
+        std::mem::take(&mut injected.released)
     }
 
     /// Ends the loop: empties both queues and returns what was in them.
@@ -182,7 +226,13 @@ impl Shared {
         self.local.disown();
         let mut injected = lock(&self.injected);
         injected.closed = true;
-        (local, std::mem::take(&mut injected.tasks))
+        // A release still queued has no reactor to run in any more; drop
+        // it (and the handle parts it holds) after unlocking.
+        let released = std::mem::take(&mut injected.released);
+        let tasks = std::mem::take(&mut injected.tasks);
+        drop(injected);
+        drop(released);
+        (local, tasks)
     }
 }
 

@@ -20,7 +20,7 @@ use pin_project_lite::pin_project;
 use reactor::{deadline_after, TimerKey};
 
 use crate::coop;
-use crate::executor::LoopHandle;
+use crate::handle::LoopHandle;
 use crate::observe::{self, Recording, WaitRecord};
 
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(d)`.
@@ -44,7 +44,10 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Some(deadline))
 }
 
-/// The future of [`sleep`] and [`sleep_until`].
+/// The future of [`sleep`] and [`sleep_until`]. `Send + Sync`, like the
+/// sockets: it may move between threads, but it is polled only on the
+/// thread of the loop that first polled it (elsewhere it panics saying
+/// so), and dropped anywhere (see `handle.rs`).
 #[must_use = "a Sleep does nothing unless awaited"]
 pub struct Sleep {
     /// `None`: never (the deadline did not fit in an `Instant`).
@@ -95,7 +98,10 @@ impl Sleep {
             Some((key, handle)) => {
                 match handle.with_reactor(|reactor| reactor.timers().set_waker(*key, waker)) {
                     Some(Some(replaced)) => (true, replaced), // dropped outside the reactor
-                    _ => (false, None),
+                    Some(None) => (false, None),
+                    // Its loop ended: the timer went with it; make a new one.
+                    None if handle.has_ended() => (false, None),
+                    None => panic!("{}", handle.not_here("this Sleep")),
                 }
             }
             None => (false, None),
@@ -114,9 +120,8 @@ impl Sleep {
 
     fn cancel_timer(&mut self) {
         if let Some((key, handle)) = self.timer.take() {
-            // If the loop is already gone, so is its store: nothing to do.
-            // The waker comes back out, to be dropped outside the reactor.
-            let _waker = handle.with_reactor(|reactor| reactor.timers().cancel(key));
+            // On any thread: see `LoopHandle::release`.
+            handle.release(move |reactor| [reactor.timers().cancel(key), None]);
         }
     }
 }
@@ -346,5 +351,36 @@ mod tests {
             sleep(Duration::from_millis(1)).await;
             assert_eq!(pending_timers(), 0);
         });
+    }
+
+    /// A sleep of an hour, polled once so that its timer is in the store.
+    async fn hour_sleep_with_a_timer() -> Sleep {
+        let mut sleep = sleep(Duration::from_secs(3600));
+        poll_once(&mut sleep).await;
+        sleep
+    }
+
+    #[test]
+    fn a_timer_dropped_on_another_thread_is_released_by_its_loop() {
+        crate::block_on(async {
+            let sleep = hour_sleep_with_a_timer().await;
+            assert_eq!(pending_timers(), 1);
+            std::thread::spawn(move || drop(sleep)).join().unwrap();
+            for _ in 0..1000 {
+                if pending_timers() == 0 {
+                    break;
+                }
+                crate::yield_now().await;
+            }
+            assert_eq!(pending_timers(), 0, "the loop removed the timer");
+        });
+    }
+
+    #[test]
+    fn a_release_after_the_loop_ended_is_dropped_not_queued() {
+        let sleep = crate::block_on(hour_sleep_with_a_timer());
+        // The loop is gone: dropping on another thread must neither hang
+        // nor queue a release that nobody will run.
+        std::thread::spawn(move || drop(sleep)).join().unwrap();
     }
 }

@@ -269,3 +269,78 @@ fn oneshot_send_racing_receiver_drop_drops_the_value_once() {
         assert_eq!(drops.load(Ordering::SeqCst), 1);
     });
 }
+
+/// Counts its drops.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A handle (a socket, a timer) dropped on another thread hands its release
+/// to the loop through the injection queue, racing the loop going to sleep.
+/// The loop must wake and run the release, on its own thread: a lost
+/// hand-back leaves the main future waiting forever, which loom reports.
+#[test]
+fn handle_dropped_on_another_thread_is_released_on_the_loop_thread() {
+    loom::model(|| {
+        let loop_thread = thread::current().id();
+        let released_on = Arc::new(loom::sync::Mutex::new(None));
+        let spawned = Rc::new(RefCell::new(None));
+        runtime::block_on({
+            let (released_on, spawned) = (released_on.clone(), spawned.clone());
+            async move {
+                let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+                let probe = runtime::__loom::Probe::new({
+                    let released_on = released_on.clone();
+                    move || {
+                        *released_on.lock().unwrap() = Some(thread::current().id());
+                        waker.wake();
+                    }
+                });
+                *spawned.borrow_mut() = Some(thread::spawn(move || drop(probe)));
+                poll_fn(|_| match released_on.lock().unwrap().is_some() {
+                    true => Poll::Ready(()),
+                    false => Poll::Pending,
+                })
+                .await;
+            }
+        });
+        spawned.borrow_mut().take().unwrap().join().unwrap();
+        let released_on = *released_on.lock().unwrap();
+        assert_eq!(released_on, Some(loop_thread));
+    });
+}
+
+/// The drop races the loop's end: the release either runs on the loop's
+/// thread before it closes, or is dropped unrun; what it holds is dropped
+/// exactly once either way, and never queued where nobody will look.
+#[test]
+fn handle_dropped_while_the_loop_ends_is_released_or_dropped_once() {
+    loom::model(|| {
+        let loop_thread = thread::current().id();
+        let released_on = Arc::new(loom::sync::Mutex::new(None));
+        let drops = Arc::new(AtomicUsize::new(0));
+        let spawned = Rc::new(RefCell::new(None));
+        runtime::block_on({
+            let (released_on, drops, spawned) =
+                (released_on.clone(), drops.clone(), spawned.clone());
+            async move {
+                let held = Counted(drops);
+                let probe = runtime::__loom::Probe::new(move || {
+                    let _held = held;
+                    *released_on.lock().unwrap() = Some(thread::current().id());
+                });
+                *spawned.borrow_mut() = Some(thread::spawn(move || drop(probe)));
+            }
+        });
+        spawned.borrow_mut().take().unwrap().join().unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        let released_on = *released_on.lock().unwrap();
+        if let Some(on) = released_on {
+            assert_eq!(on, loop_thread);
+        }
+    });
+}

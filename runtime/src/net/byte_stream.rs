@@ -93,3 +93,225 @@ where
         Ok(())
     }
 }
+
+// ANCHOR: halves
+/// What a byte stream type (`TcpStream`, `UnixStream`) gets besides its own
+/// methods, written once for both: `futures_io::AsyncRead` and `AsyncWrite`
+/// for the stream and for `&stream`, and tokio's split halves.
+///
+/// Reading and writing use different places in the wait lists (one per
+/// direction, see `registered.rs`), so one task can read while another
+/// writes, through `&stream` or through the halves, with no lock between
+/// them. Two readers at once through `&stream` share the one read place, as
+/// in tokio: one reader and one writer at a time.
+macro_rules! stream_traits_and_halves {
+    ($stream:ident) => {
+        impl futures_io::AsyncRead for &$stream {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read_bytes(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for &$stream {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write_bytes(cx, buf)
+            }
+
+            /// Nothing to flush: bytes go to the kernel at each write.
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            /// Shuts down the writing side: the peer reads end of stream.
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(self.shutdown(std::net::Shutdown::Write))
+            }
+        }
+
+        impl futures_io::AsyncRead for $stream {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self).poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $stream {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self).poll_write(cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self).poll_close(cx)
+            }
+        }
+
+        impl $stream {
+            /// Borrowed halves, to read and write at once from two futures
+            /// of one task (`gather!` a copy each way, say). In code where
+            /// `futures::io::AsyncReadExt` is in scope, call it in full,
+            #[doc = concat!("`", stringify!($stream), "::split(&mut stream)`:")]
+            /// that trait's own by-value `split` would be chosen otherwise.
+            pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+                (ReadHalf(self), WriteHalf(self))
+            }
+
+            /// Owned halves, to read and write from two tasks: tokio's
+            /// `into_split`. Dropping the write half shuts the writing side
+            /// down, so the peer reads end of stream.
+            pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+                let stream = std::sync::Arc::new(self);
+                (OwnedReadHalf(stream.clone()), OwnedWriteHalf(stream))
+            }
+        }
+
+        #[doc = concat!("The reading half of a borrowed [`", stringify!($stream), "`].")]
+        #[derive(Debug)]
+        pub struct ReadHalf<'a>(&'a $stream);
+
+        #[doc = concat!("The writing half of a borrowed [`", stringify!($stream), "`].")]
+        #[derive(Debug)]
+        pub struct WriteHalf<'a>(&'a $stream);
+
+        #[doc = concat!("The reading half of a [`", stringify!($stream), "`], owned.")]
+        #[derive(Debug)]
+        pub struct OwnedReadHalf(std::sync::Arc<$stream>);
+
+        #[doc = concat!("The writing half of a [`", stringify!($stream), "`], owned;")]
+        /// dropping it shuts the writing side down.
+        #[derive(Debug)]
+        pub struct OwnedWriteHalf(std::sync::Arc<$stream>);
+
+        impl futures_io::AsyncRead for ReadHalf<'_> {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self.0).poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncRead for OwnedReadHalf {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self.0).poll_read(cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for WriteHalf<'_> {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self.0).poll_write(cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self.0).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self.0).poll_close(cx)
+            }
+        }
+
+        impl futures_io::AsyncWrite for OwnedWriteHalf {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                std::pin::Pin::new(&mut &*self.0).poll_write(cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self.0).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::pin::Pin::new(&mut &*self.0).poll_close(cx)
+            }
+        }
+
+        impl Drop for OwnedWriteHalf {
+            fn drop(&mut self) {
+                // The peer learns that nothing more is coming; an error
+                // (the connection already gone) leaves nothing to do.
+                let _ = self.0.shutdown(std::net::Shutdown::Write);
+            }
+        }
+
+        impl AsRef<$stream> for ReadHalf<'_> {
+            fn as_ref(&self) -> &$stream {
+                self.0
+            }
+        }
+
+        impl AsRef<$stream> for WriteHalf<'_> {
+            fn as_ref(&self) -> &$stream {
+                self.0
+            }
+        }
+
+        impl AsRef<$stream> for OwnedReadHalf {
+            fn as_ref(&self) -> &$stream {
+                &self.0
+            }
+        }
+
+        impl AsRef<$stream> for OwnedWriteHalf {
+            fn as_ref(&self) -> &$stream {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use stream_traits_and_halves;
+// ANCHOR_END: halves

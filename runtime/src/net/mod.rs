@@ -41,10 +41,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 mod byte_stream;
 mod registered;
 pub(crate) use registered::Registered;
-mod tcp;
+pub mod tcp;
 mod udp;
 #[cfg(unix)]
-mod unix;
+pub mod unix;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;

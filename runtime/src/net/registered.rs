@@ -24,8 +24,13 @@
 //! that door.
 //!
 //! A socket belongs to the loop that was running when it was made: its
-//! entry lives in that loop's reactor. Dropping it frees its places in the
-//! wait lists, deregisters it there, then closes it.
+//! entry lives in that loop's reactor, reached through a `LoopHandle`
+//! (`handle.rs`). It is `Send + Sync` and may move between threads, but it
+//! works only on its loop's thread; anywhere else every operation gives an
+//! error saying so. Dropped on its loop's thread, it frees its places in the
+//! wait lists, deregisters, then closes. Dropped anywhere else, it closes at
+//! once (which takes it out of epoll) and leaves the freeing of its reactor
+//! entry to the loop.
 
 use std::cell::Cell;
 use std::fmt;
@@ -39,7 +44,7 @@ use reactor::wait_list::WaiterKey;
 use reactor::{Direction, IoKey};
 
 use crate::coop;
-use crate::executor::LoopHandle;
+use crate::handle::LoopHandle;
 use crate::observe::{self, WaitRecord};
 
 /// A socket and its registration. `S` is a mio socket type.
@@ -48,9 +53,17 @@ pub(crate) struct Registered<S: Source> {
     key: IoKey,
     handle: LoopHandle,
     /// The wait-list places of the poll-style callers, by direction
-    /// (read, write). See the module docs.
+    /// (read, write). See the module docs. Touched only on the loop's
+    /// thread: see the `Sync` below.
     polled: [Cell<Option<WaiterKey>>; 2],
 }
+
+// SAFETY: the only part of a `Registered` that is not `Sync` is `polled`,
+// and it is read or written only on the thread that made the socket's loop:
+// `poll_io_polled` and `poll_ready_polled` check `on_its_thread` first, and
+// `release` runs with `&mut self`. So two threads never touch the `Cell`s
+// at once. (`S` is a mio socket: `Sync` itself.)
+unsafe impl<S: Source + Sync> Sync for Registered<S> {}
 
 impl<S: Source + AsRawFd> Registered<S> {
     /// Registers `source` with the reactor of the loop running on this
@@ -60,7 +73,7 @@ impl<S: Source + AsRawFd> Registered<S> {
         let handle = LoopHandle::current(what);
         let key = handle
             .with_reactor(|reactor| reactor.register(&mut source))
-            .ok_or_else(loop_gone)??;
+            .ok_or_else(|| not_here(&handle))??;
         Ok(Registered {
             source,
             key,
@@ -95,7 +108,7 @@ impl<S: Source + AsRawFd> Registered<S> {
                 observe::waiting_on(WaitRecord::socket(self.source.as_raw_fd(), write));
                 Poll::Pending
             }
-            None => Poll::Ready(Err(loop_gone())),
+            None => Poll::Ready(Err(not_here(&self.handle))),
         }
     }
 
@@ -134,6 +147,9 @@ impl<S: Source + AsRawFd> Registered<S> {
         cx: &mut Context<'_>,
         op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        if !self.handle.on_its_thread() {
+            return Poll::Ready(Err(not_here(&self.handle)));
+        }
         let place = &self.polled[direction as usize];
         let mut waiter = place.get();
         let result = self.poll_io(direction, &mut waiter, cx, op);
@@ -147,6 +163,9 @@ impl<S: Source + AsRawFd> Registered<S> {
         direction: Direction,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
+        if !self.handle.on_its_thread() {
+            return Poll::Ready(Err(not_here(&self.handle)));
+        }
         let place = &self.polled[direction as usize];
         let mut waiter = place.get();
         let result = self.poll_ready(direction, &mut waiter, cx);
@@ -227,20 +246,41 @@ impl<S: Source> Registered<S> {
         source
     }
 
-    /// Frees the socket's places in the wait lists and deregisters it.
+    /// Frees the socket's places in the wait lists and deregisters it: at
+    /// once on the loop's thread; anywhere else the loop does it in its
+    /// next turn, and the socket, closed when this `Registered` is dropped,
+    /// has already left epoll by then (closing does that).
     fn release(&mut self) {
-        // If the loop is gone, so is its poller, and nothing watches us.
-        let _old = self.handle.with_reactor(|reactor| {
-            let [mut read, mut write] = [self.polled[0].take(), self.polled[1].take()];
-            let registrations = reactor.registrations();
-            let old = [
-                registrations.leave(self.key, Direction::Read, &mut read),
-                registrations.leave(self.key, Direction::Write, &mut write),
-            ];
-            reactor.deregister(&mut self.source, self.key);
+        let places = [self.polled[0].take(), self.polled[1].take()];
+        let key = self.key;
+        let source = &mut self.source;
+        let done = self.handle.with_reactor(|reactor| {
+            let old = leave_both(reactor, key, places);
+            reactor.deregister(source, key);
             old
         });
+        if done.is_none() {
+            self.handle.release(move |reactor| {
+                let old = leave_both(reactor, key, places);
+                reactor.forget(key);
+                old
+            });
+        }
     }
+}
+
+/// Frees the poll-style callers' places (see `polled`), giving back their
+/// wakers to drop outside the reactor.
+fn leave_both(
+    reactor: &mut reactor::Reactor,
+    key: IoKey,
+    [mut read, mut write]: [Option<WaiterKey>; 2],
+) -> [Option<std::task::Waker>; 2] {
+    let registrations = reactor.registrations();
+    [
+        registrations.leave(key, Direction::Read, &mut read),
+        registrations.leave(key, Direction::Write, &mut write),
+    ]
 }
 
 impl<S: Source> Drop for Registered<S> {
@@ -255,9 +295,47 @@ impl<S: Source + fmt::Debug> fmt::Debug for Registered<S> {
     }
 }
 
-fn loop_gone() -> io::Error {
-    io::Error::other(
-        "the event loop this socket was made in has ended (or is busy turning): \
-         use a socket only inside the block_on that created it",
-    )
+/// The error of a socket used where its loop is not running.
+fn not_here(handle: &LoopHandle) -> io::Error {
+    io::Error::other(handle.not_here("this socket"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::handle::LoopHandle;
+    use std::io::Read;
+
+    fn registrations() -> usize {
+        LoopHandle::current("test")
+            .with_reactor(|reactor| reactor.registrations().len())
+            .unwrap()
+    }
+
+    #[test]
+    fn sockets_dropped_on_another_thread_are_released_by_their_loop() {
+        crate::block_on(async {
+            let baseline = registrations();
+            let listener = crate::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut peer = std::net::TcpStream::connect(addr).unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            let udp = crate::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            assert_eq!(registrations(), baseline + 3);
+            std::thread::spawn(move || drop((listener, stream, udp)))
+                .join()
+                .unwrap();
+            // Closed at once, on that thread: the peer sees the end now,
+            // before the loop has turned.
+            let mut byte = [0u8; 1];
+            assert_eq!(peer.read(&mut byte).unwrap(), 0);
+            // Each turn of the loop takes in what other threads handed over.
+            for _ in 0..1000 {
+                if registrations() == baseline {
+                    break;
+                }
+                crate::yield_now().await;
+            }
+            assert_eq!(registrations(), baseline, "every entry freed by the loop");
+        });
+    }
 }
