@@ -1,7 +1,10 @@
 //! A very small HTTP/1.1 server and client, enough for `curl`, a browser and
-//! the `fetch_all` example. Not a web framework: no chunked bodies, no TLS,
-//! no header folding. It shows how little HTTP needs once bytes can be
-//! awaited.
+//! the `fetch_by_hand` example. Not a web framework: no chunked bodies, no
+//! TLS, no header folding. It shows how little HTTP needs once bytes can be
+//! awaited. What it does not parse it refuses, with a status that says so,
+//! and closes the connection: a body it cannot measure (chunked, say) must
+//! never be misread as the next request. For a real server, see hyper on
+//! looplet (`examples/hyper_server.rs`).
 //!
 //! The server answers every `GET` with a short text; `/delay/MS` waits MS
 //! milliseconds first (on a timer, so it holds no thread), which is what
@@ -37,15 +40,13 @@ pub async fn handle(mut conn: TcpStream) -> io::Result<()> {
         };
         let head = String::from_utf8_lossy(&buf[..head_len]).into_owned();
         buf.drain(..head_len);
-        let Some(request) = Request::parse(&head) else {
-            respond(
-                &mut conn,
-                400,
-                "a request line is METHOD PATH HTTP/1.1\n",
-                false,
-            )
-            .await?;
-            return Ok(());
+        let request = match Request::parse(&head) {
+            Ok(request) => request,
+            Err((status, why)) => {
+                // Refuse, and close: what follows this head cannot be found.
+                respond(&mut conn, status, why, false).await?;
+                return Ok(());
+            }
         };
         // A body we do not need must still be read, or it would be taken
         // for the next request.
@@ -73,10 +74,15 @@ struct Request {
 }
 
 impl Request {
-    fn parse(head: &str) -> Option<Request> {
+    /// The request in `head`, or the status and text to refuse it with.
+    fn parse(head: &str) -> Result<Request, (u16, &'static str)> {
+        const BAD_LINE: (u16, &str) = (400, "a request line is METHOD PATH HTTP/1.1\n");
         let mut lines = head.split("\r\n");
-        let mut first = lines.next()?.split(' ');
-        let (_method, path, version) = (first.next()?, first.next()?, first.next()?);
+        let mut first = lines.next().ok_or(BAD_LINE)?.split(' ');
+        let (Some(_method), Some(path), Some(version)) = (first.next(), first.next(), first.next())
+        else {
+            return Err(BAD_LINE);
+        };
         let mut request = Request {
             path: path.to_string(),
             // HTTP/1.1 keeps connections open unless told otherwise.
@@ -91,10 +97,20 @@ impl Request {
             if name.eq_ignore_ascii_case("connection") {
                 request.keep_alive = value.eq_ignore_ascii_case("keep-alive");
             } else if name.eq_ignore_ascii_case("content-length") {
-                request.content_length = value.parse().ok()?;
+                request.content_length = value
+                    .parse()
+                    .map_err(|_| (400, "Content-Length must be a number\n"))?;
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                // A chunked body's length is inside the body: this server
+                // does not read it, so it must not pretend to.
+                return Err((
+                    501,
+                    "this server reads only bodies with a Content-Length, \
+                     not Transfer-Encoding (chunked) ones\n",
+                ));
             }
         }
-        Some(request)
+        Ok(request)
     }
 }
 
@@ -143,7 +159,8 @@ async fn respond(
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
-        _ => "Request Header Fields Too Large",
+        431 => "Request Header Fields Too Large",
+        _ => "Not Implemented",
     };
     let connection = if keep_alive { "keep-alive" } else { "close" };
     // One write for head and body: one syscall, one TCP segment.

@@ -17,6 +17,8 @@ use pin_project_lite::pin_project;
 use runtime::net::{TcpListener, TcpStream};
 
 pub mod http;
+#[cfg(feature = "hyper")]
+pub mod hyper_app;
 
 // ANCHOR: serve
 /// Accepts connections forever, running `handle` on each as its own task:

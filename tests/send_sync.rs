@@ -23,6 +23,24 @@ fn io_and_time_types_are_send_and_sync() {
     send_sync::<runtime::fs::File>();
 }
 
+/// `connect` and `accept` futures are `Send` too, as tokio's are, so a
+/// connector of a `Send`-bound pool can return one.
+#[test]
+fn connect_and_accept_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let connect = runtime::net::TcpStream::connect("localhost:1");
+    send(&connect);
+    let read_file = runtime::fs::read("/nonexistent");
+    send(&read_file);
+    async fn accept_one(listener: runtime::net::TcpListener) {
+        let _ = listener.accept().await;
+    }
+    fn accept_is_send(listener: runtime::net::TcpListener) -> impl Send {
+        accept_one(listener)
+    }
+    let _ = accept_is_send;
+}
+
 /// A stream made in one loop, used from a thread running another loop:
 /// an error that says what to do, never undefined behaviour or a hang.
 /// Sent back to its own loop's thread, it works again.

@@ -210,7 +210,7 @@ pub fn syscalls_per_message(server_args: &[&str], conns: usize, messages: usize)
     Some(calls / (conns * messages) as f64)
 }
 
-fn read_port(server: &mut Child) -> u16 {
+pub fn read_port(server: &mut Child) -> u16 {
     let mut reader = BufReader::new(server.stdout.take().unwrap());
     let mut line = String::new();
     reader

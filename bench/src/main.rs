@@ -15,6 +15,7 @@
 
 mod counting;
 mod echo;
+mod http;
 mod rt;
 mod workloads;
 
@@ -41,6 +42,8 @@ struct Sizes {
     echo_large: (usize, usize),
     pending: usize,
     strace: (usize, usize),
+    /// hyper hello: keep-alive connections, requests on each.
+    http: (usize, usize),
 }
 
 impl Sizes {
@@ -58,6 +61,7 @@ impl Sizes {
             echo_large: (10_000, 20),
             pending: 100_000,
             strace: (100, 1_000),
+            http: (50, 2_000),
         }
     }
 
@@ -75,6 +79,7 @@ impl Sizes {
             echo_large: (1_000, 10),
             pending: 20_000,
             strace: (50, 200),
+            http: (20, 500),
         }
     }
 }
@@ -312,6 +317,46 @@ fn echo_rows(s: &Sizes, only: &dyn Fn(&str) -> bool) -> Vec<Row> {
     rows
 }
 
+/// hyper "hello" on looplet and on tokio's current-thread runtime (smol
+/// has no hyper glue of its own, so its column stays empty).
+fn http_rows(s: &Sizes, only: &dyn Fn(&str) -> bool) -> Vec<Row> {
+    if !only("hyper") {
+        return Vec::new();
+    }
+    let (conns, requests) = s.http;
+    eprintln!("hyper hello, {conns} connections ...");
+    let runtimes = ["looplet", "tokio"];
+    let mut rates: [Vec<f64>; 2] = Default::default();
+    let mut cpu: [Vec<f64>; 2] = Default::default();
+    for _ in 0..s.runs.min(3) {
+        for (i, rt) in runtimes.iter().enumerate() {
+            let r = http::run(rt, conns, requests);
+            rates[i].push(r.requests_per_sec);
+            cpu[i].push(r.cpu_per_request_us);
+        }
+    }
+    let [rate_l, rate_t] = rates.map(median);
+    let [cpu_l, cpu_t] = cpu.map(median);
+    vec![
+        Row {
+            name: format!("hyper hello, {conns} keep-alive conns x {requests} requests"),
+            unit: "req/s",
+            higher_is_better: true,
+            values: [rate_l, rate_t, None],
+            counted: None,
+            asyncio: None,
+        },
+        Row {
+            name: "hyper hello: server CPU per request".to_string(),
+            unit: "us",
+            higher_is_better: false,
+            values: [cpu_l, cpu_t, None],
+            counted: None,
+            asyncio: None,
+        },
+    ]
+}
+
 fn fmt(x: Option<f64>) -> String {
     match x {
         None => "-".into(),
@@ -421,6 +466,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--echo-server") => return echo::serve(&args[1]),
+        Some("--http-server") => return http::serve(&args[1]),
+        // A load alone, against a server started by hand (to strace it).
+        Some("--http-load") => return http::load_alone(&args[1], &args[2], &args[3]),
         Some("--echo-load") => {
             return echo::load(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap())
         }
@@ -441,6 +489,7 @@ fn main() {
     let start = std::time::Instant::now();
     let mut rows = in_process_rows(&sizes, &only);
     rows.extend(echo_rows(&sizes, &only));
+    rows.extend(http_rows(&sizes, &only));
     print_table(&rows);
     println!(
         "({} mode, {} run(s) per line, {:.0?} in all)",

@@ -1,5 +1,5 @@
 //! Drives the `http_hello` server (`examples/http.rs`) with `curl`, a real
-//! HTTP client we did not write, and with our own `fetch_all` client.
+//! HTTP client we did not write, and with our own client (`fetch_by_hand`).
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -102,4 +102,59 @@ fn a_bad_url_is_a_clear_error() {
         let err = http::get("https://example.com/").await.unwrap_err();
         assert!(err.to_string().contains("only http://"), "{err}");
     });
+}
+
+/// A chunked POST on a keep-alive connection is refused with 501 and the
+/// connection is closed: its body is never read as the next request.
+#[test]
+fn a_chunked_body_is_refused_and_the_connection_closed_not_misread() {
+    use std::io::{Read, Write};
+    let addr = start_server();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The chunk's data is itself a request line: a server that skipped the
+    // body would answer it as a second request.
+    let smuggled = "GET /smuggled HTTP/1.1\r\n\r\n";
+    let request = format!(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+         {:x}\r\n{smuggled}\r\n0\r\n\r\n",
+        smuggled.len()
+    );
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap(); // ends: the server closed
+    assert!(
+        answer.starts_with("HTTP/1.1 501 Not Implemented\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("Connection: close"), "{answer}");
+    assert!(
+        answer.contains("Content-Length, not Transfer-Encoding"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer.matches("HTTP/1.1").count(),
+        1,
+        "one answer only: {answer}"
+    );
+    assert!(!answer.contains("smuggled"), "{answer}");
+}
+
+/// A Content-Length that is not a number is a 400, not a guess.
+#[test]
+fn a_bad_content_length_is_refused() {
+    use std::io::{Read, Write};
+    let addr = start_server();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(b"POST / HTTP/1.1\r\nContent-Length: lots\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
 }

@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 
 use std::sync::Mutex;
 
-use crate::executor::{on_blocking_pool, spawn_blocking};
+use crate::executor::on_blocking_pool;
 use crate::observe::{self, WaitRecord};
 use crate::sync::oneshot;
 
@@ -31,7 +31,9 @@ where
     T: Send + 'static,
     F: FnOnce(&Path) -> io::Result<T> + Send + 'static,
 {
-    let job = spawn_blocking(move || {
+    // Through a `Send` channel, not a `JoinHandle`: these futures are
+    // `Send`, as tokio's are.
+    let job = on_blocking_pool("runtime::fs", move || {
         op(&path).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -40,10 +42,13 @@ where
         })
     });
     match job.await {
-        Ok(result) => result,
-        Err(e) => Err(io::Error::other(format!(
-            "the file operation did not finish: {e}"
+        Ok(Ok(result)) => result,
+        Ok(Err(_panic)) => Err(io::Error::other(format!(
+            "the file operation ({what}) panicked"
         ))),
+        Err(_) => Err(io::Error::other(
+            "the file operation did not finish: the loop's blocking pool ended",
+        )),
     }
 }
 

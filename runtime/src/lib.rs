@@ -95,6 +95,8 @@ mod gather;
 #[cfg(not(loom))]
 mod generate;
 mod handle;
+#[cfg(all(feature = "hyper", not(loom)))]
+pub mod hyper;
 mod join;
 #[cfg(not(loom))]
 pub mod net;

@@ -68,6 +68,28 @@ impl Sleep {
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
+
+    /// Moves the deadline, earlier or later, keeping the future (tokio's
+    /// `Sleep::reset`; hyper's timer resets its keep-alive sleeps this way).
+    /// A task already waiting goes on waiting, for the new deadline.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
+        let Some((key, handle)) = self.timer.take() else {
+            return; // not polled yet: the first poll makes the timer
+        };
+        // Move the timer: its waker goes with it to the new deadline.
+        let moved = handle.with_reactor(|reactor| {
+            let waker = reactor.timers().cancel(key)?;
+            Some(reactor.timers().insert(deadline, waker))
+        });
+        match moved {
+            Some(Some(key)) => self.timer = Some((key, handle)),
+            // It fired already: its task is woken, and its next poll makes
+            // a timer for the new deadline.
+            Some(None) => {}
+            None => handle.release(move |reactor| [reactor.timers().cancel(key), None]),
+        }
+    }
 }
 
 impl Future for Sleep {

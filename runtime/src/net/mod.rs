@@ -84,7 +84,9 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
         Addrs::Ready(addrs) => return addrs,
         Addrs::Lookup(host_port) => host_port,
     };
-    let lookup = crate::spawn_blocking(move || {
+    // The answer comes back through a `Send` channel (not a `JoinHandle`),
+    // so that `connect`'s future is `Send`, as tokio's is.
+    let lookup = crate::executor::on_blocking_pool("runtime::net (a name lookup)", move || {
         let found: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(&host_port)
             .map_err(|e| io::Error::new(e.kind(), format!("could not resolve {host_port:?}: {e}")))?
             .collect();
@@ -97,10 +99,11 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
         Ok(found)
     });
     match lookup.await {
-        Ok(result) => result,
-        Err(e) => Err(io::Error::other(format!(
-            "the name lookup did not finish: {e}"
-        ))),
+        Ok(Ok(result)) => result,
+        Ok(Err(_panic)) => Err(io::Error::other("the name lookup panicked")),
+        Err(_) => Err(io::Error::other(
+            "the name lookup did not finish: the loop's blocking pool ended",
+        )),
     }
 }
 
