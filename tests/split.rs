@@ -47,6 +47,7 @@ fn a_proxy_over_split_halves_moves_8_mib_both_ways_at_once() {
                 got
             });
 
+            // ANCHOR: proxy
             // The proxy: one task per direction, over owned halves.
             let proxy = runtime::spawn(async move {
                 let (client, _) = proxy.accept().await.unwrap();
@@ -63,6 +64,7 @@ fn a_proxy_over_split_halves_moves_8_mib_both_ways_at_once() {
                     .unwrap();
                 (up.await.unwrap(), down)
             });
+            // ANCHOR_END: proxy
 
             // The client: borrowed halves of one stream, in one task.
             let mut client = TcpStream::connect(proxy_addr).await.unwrap();

@@ -97,6 +97,7 @@ thread_local! {
     static SCRATCH_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
+// ANCHOR: read
 impl<T: AsyncRead> hyper::rt::Read for Io<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -116,6 +117,7 @@ impl<T: AsyncRead> hyper::rt::Read for Io<T> {
         read.map_ok(|_| ())
     }
 }
+// ANCHOR_END: read
 
 impl<T: AsyncWrite> hyper::rt::Write for Io<T> {
     fn poll_write(
@@ -188,6 +190,7 @@ where
     }
 }
 
+// ANCHOR: timer
 /// hyper's timer, over `runtime::time`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timer;
@@ -211,6 +214,7 @@ impl hyper::rt::Timer for Timer {
         }
     }
 }
+// ANCHOR_END: timer
 
 /// A connector for hyper-util's pooled `Client`: plain TCP (no TLS) with
 /// `runtime::net`, Nagle off. The host name is looked up on the blocking

@@ -58,12 +58,14 @@ pub(crate) struct Registered<S: Source> {
     polled: [Cell<Option<WaiterKey>>; 2],
 }
 
+// ANCHOR: sync
 // SAFETY: the only part of a `Registered` that is not `Sync` is `polled`,
 // and it is read or written only on the thread that made the socket's loop:
 // `poll_io_polled` and `poll_ready_polled` check `on_its_thread` first, and
 // `release` runs with `&mut self`. So two threads never touch the `Cell`s
 // at once. (`S` is a mio socket: `Sync` itself.)
 unsafe impl<S: Source + Sync> Sync for Registered<S> {}
+// ANCHOR_END: sync
 
 impl<S: Source + AsRawFd> Registered<S> {
     /// Registers `source` with the reactor of the loop running on this
