@@ -4,13 +4,21 @@
 //!
 //! `cargo run --release --example echo_client [ADDR] [CONNS] [MESSAGES]`
 //! (defaults: 127.0.0.1:7000, 100 connections, 1,000 messages each).
+//!
+//! `cargo run --example echo_client -- --lines [ADDR]` talks to the server
+//! by hand instead: type a line, get it back (what `nc` would do, for
+//! machines that do not have it).
 
 use std::time::Instant;
 
 use runtime::net::TcpStream;
 
 fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--lines") {
+        args.next();
+        return by_hand(args.next().unwrap_or_else(|| "127.0.0.1:7000".into()));
+    }
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:7000".into());
     let conns: usize = args
         .next()
@@ -46,5 +54,29 @@ fn main() -> std::io::Result<()> {
             echoed as f64 / secs
         );
         Ok(())
+    })
+}
+
+/// One connection, driven from the keyboard: each line typed is sent, and
+/// its echo printed. Reading the terminal blocks, so it goes to the pool.
+fn by_hand(addr: String) -> std::io::Result<()> {
+    runtime::block_on(async {
+        let mut stream = TcpStream::connect(addr.as_str()).await?;
+        println!("connected to {addr}: type a line and get it back; Ctrl-D ends");
+        loop {
+            let line = runtime::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map(|_| line)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            if line.is_empty() {
+                return Ok(()); // end of input
+            }
+            stream.write_all(line.as_bytes()).await?;
+            let mut back = vec![0; line.len()];
+            stream.read_exact(&mut back).await?;
+            print!("echo: {}", String::from_utf8_lossy(&back));
+        }
     })
 }

@@ -3,8 +3,9 @@
 //! writes back what it reads.
 //!
 //! Run it with `cargo run --release --example echo_server [ADDR]` (default
-//! 127.0.0.1:7000), then talk to it with `nc 127.0.0.1 7000`, or load it
-//! with `cargo run --release --example echo_client`.
+//! 127.0.0.1:7000), then talk to it with
+//! `cargo run --example echo_client -- --lines`, or load it with
+//! `cargo run --release --example echo_client`.
 //!
 //! The accept loop and the handler are `examples::serve` and
 //! `examples::echo` (in `examples/lib.rs`), so the same code serves here and

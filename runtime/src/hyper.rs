@@ -29,9 +29,7 @@
 //!     let (stream, _) = listener.accept().await?;
 //!     runtime::spawn(async move {
 //!         let service = hyper::service::service_fn(|_request| async {
-//!             Ok::<_, std::convert::Infallible>(hyper::Response::new(
-//!                 http_body_util::Full::new(hyper::body::Bytes::from("hello\n")),
-//!             ))
+//!             Ok::<_, std::convert::Infallible>(hyper::Response::new(String::from("hello\n")))
 //!         });
 //!         let _ = hyper::server::conn::http1::Builder::new()
 //!             .timer(Timer)

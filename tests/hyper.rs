@@ -2,7 +2,7 @@
 //! against a hyper server on our loop, over HTTP/1.1 and HTTP/2, and
 //! hyper-util's pooled client making many requests over few connections.
 //!
-//! Run with `cargo test -p runtime --features hyper --test hyper`.
+//! Run with `cargo test -p tests --features hyper --test hyper`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
