@@ -243,3 +243,34 @@ fn gather_macro_takes_any_number_of_futures() {
     });
     assert_eq!((out.0, out.31, out.32, out.39), (0, 31, 32, 39));
 }
+
+/// A round of polls that the budget cut short goes on at the next poll.
+/// A child woken in between (here by another task) wakes the parent, and
+/// that wake is spent on carrying the round on: when the round ends, the
+/// gather must still come back for that child. (Under load this was a hang
+/// of `a_hundred_thousand_random_sleeps_all_finish_and_none_early`.)
+#[test]
+fn a_child_woken_while_a_round_is_carried_on_is_not_forgotten() {
+    with_deadline(DEADLINE, || {
+        block_on(async {
+            let event = Rc::new(runtime::sync::Event::new());
+            // Index 0 waits for the event; the 200 others are ready at once
+            // and spend the budget, so the first round stops after 128.
+            let waiter = {
+                let event = event.clone();
+                async move { event.wait().await }
+            };
+            let ready = (0..200).map(|_| async {
+                runtime::time::sleep(Duration::ZERO).await;
+            });
+            type Child = Pin<Box<dyn Future<Output = ()>>>;
+            let children: Vec<Child> = std::iter::once(Box::pin(waiter) as Child)
+                .chain(ready.map(|f| Box::pin(f) as Child))
+                .collect();
+            // Runs between the first poll of the gather and the next one.
+            let setter = runtime::spawn(async move { event.set() });
+            assert_eq!(gather(children).await.len(), 201);
+            setter.await.unwrap();
+        });
+    });
+}

@@ -148,13 +148,15 @@ impl<F: Future> Children<F> {
                 // O(n) a round and O(n^2) in all: the task polls us again
                 // soon, and the round goes on from here.
                 cx.waker().wake_by_ref();
-                break;
+                return ControlFlow::Continue(());
             }
             self.next += 1;
+            // ANCHOR: pinned_slice
             // SAFETY: `futures` is a pinned slice, and indexing it moves no
             // element: each element stays at its place in the heap slice
             // until the slice is dropped, which is what pinning it requires.
             let mut child = unsafe { self.futures.as_mut().map_unchecked_mut(|s| &mut s[index]) };
+            // ANCHOR_END: pinned_slice
             if !self.wakers.claim(index) {
                 continue;
             }
@@ -168,6 +170,13 @@ impl<F: Future> Children<F> {
                     return ControlFlow::Break(b);
                 }
             }
+        }
+        // The round is done. A child woken while a round was carried on
+        // woke the parent then, and that wake was spent carrying the round
+        // on: nothing will wake us for it again. So if any child is
+        // waiting for the next round, ask for the poll that starts it.
+        if self.wakers.any_woken() {
+            cx.waker().wake_by_ref();
         }
         ControlFlow::Continue(())
     }
@@ -342,6 +351,11 @@ impl ChildWakers {
             Some(parent) if parent.will_wake(cx.waker()) => {}
             _ => inner.parent = Some(cx.waker().clone()),
         }
+    }
+
+    /// Is any child on the list, waiting for the next round?
+    pub(crate) fn any_woken(&self) -> bool {
+        !lock(&self.list.inner).indices.is_empty()
     }
 
     /// Takes child `index` off the list: true if it was woken since it was
