@@ -529,6 +529,7 @@ fn many_threads_waking_one_task_at_once_lose_nothing() {
     });
 }
 
+// ANCHOR: dropped_in_place
 /// A pinned future must be dropped where it was polled, never moved first:
 /// a task's future that borrows from itself (as an `async` block waiting on
 /// `queue.get()` does) would otherwise be dropped pointing at freed memory.
@@ -597,3 +598,64 @@ fn a_task_future_is_dropped_in_place_not_moved() {
         drop(owner); // still pending when the loop ends
     });
 }
+// ANCHOR_END: dropped_in_place
+
+// ANCHOR: dropped_where_polled
+/// The same promise, checked where `drop_future` cannot hide a failure. It
+/// catches a panic from a destructor (one bad `Drop` must not take the loop
+/// down), so if a future were moved before its drop, the `assert!` above
+/// would panic unseen, and the queue case would read stale memory that only
+/// Miri reports. Here the destructor only writes down what it saw, and the
+/// test reads it after the loop.
+#[test]
+fn a_task_future_is_dropped_at_the_address_it_was_polled_at() {
+    use std::marker::PhantomPinned;
+
+    struct Stays {
+        polled_at: Cell<usize>,
+        finish: bool,
+        stayed: Rc<Cell<Option<bool>>>,
+        _pin: PhantomPinned,
+    }
+    impl Future for Stays {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            self.polled_at.set(&*self as *const Stays as usize);
+            if self.finish {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    impl Drop for Stays {
+        fn drop(&mut self) {
+            let here = self as *const Stays as usize;
+            self.stayed.set(Some(self.polled_at.get() == here));
+        }
+    }
+    let stayed: [Rc<Cell<Option<bool>>>; 3] = Default::default();
+    let stays = |i: usize, finish| Stays {
+        polled_at: Cell::new(0),
+        finish,
+        stayed: stayed[i].clone(),
+        _pin: PhantomPinned,
+    };
+    block_on(async {
+        let aborted = spawn(stays(0, false));
+        let finished = spawn(stays(1, true));
+        let left_pending = spawn(stays(2, false));
+        yield_now().await;
+        aborted.abort();
+        assert!(aborted.await.unwrap_err().is_cancelled());
+        finished.await.unwrap();
+        drop(left_pending); // dropped when the loop ends
+    });
+    let stayed = stayed.each_ref().map(|s| s.get());
+    assert_eq!(
+        stayed,
+        [Some(true); 3],
+        "aborted, finished, left pending: Some(false) means moved, then dropped"
+    );
+}
+// ANCHOR_END: dropped_where_polled

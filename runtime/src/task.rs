@@ -378,6 +378,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
         // The waker is this same Arc: `waker_ref` lends it without cloning.
         let waker = waker_ref(&self);
         let mut cx = Context::from_waker(&waker);
+        // ANCHOR: pin_and_poll
         let poll = self.with_stage(|stage| {
             let Stage::Pending(future) = stage else {
                 unreachable!("a task is polled only while its future is pending")
@@ -389,6 +390,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
             // A panic in one task must not take the loop down with it.
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
         });
+        // ANCHOR_END: pin_and_poll
         let result = match poll {
             Ok(Poll::Pending) => {
                 observe::poll_pending(&self.header.waiting_on);
@@ -416,6 +418,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
     }
 }
 
+// ANCHOR: drop_future
 /// Drops the future where it lies, catching a panic from its destructor so
 /// one bad `Drop` cannot take the loop down either.
 ///
@@ -430,6 +433,7 @@ fn drop_future<F: Future, S: Schedule>(task: &TaskCell<F, S>) {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
     });
 }
+// ANCHOR_END: drop_future
 
 // ANCHOR: unretrieved
 /// A task's result that nobody will take (its handle was dropped): a panic

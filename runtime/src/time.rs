@@ -182,6 +182,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
+// ANCHOR: timeout
 pin_project! {
     /// The future of [`timeout`].
     #[must_use = "a Timeout does nothing unless awaited"]
@@ -216,6 +217,7 @@ impl<F: Future> Future for Timeout<F> {
         }
     }
 }
+// ANCHOR_END: timeout
 
 /// The error of a [`timeout`] whose time ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -379,6 +379,7 @@ impl<T> Drop for Put<'_, T> {
     }
 }
 
+// ANCHOR: get_future
 /// The future of [`Queue::get`].
 #[must_use = "a Get does nothing unless awaited"]
 pub struct Get<'a, T> {
@@ -408,6 +409,7 @@ impl<T> Drop for Get<'_, T> {
         }
     }
 }
+// ANCHOR_END: get_future
 
 /// The future of [`Queue::join`].
 #[must_use = "a Join does nothing unless awaited"]
