@@ -512,3 +512,23 @@ fn reading_into_an_empty_buffer_is_ok_0_at_once() {
         })
     });
 }
+
+/// A listener opened with std (where options such as `SO_REUSEPORT` can be
+/// set before `bind`) is taken over with `from_std` and accepts as usual.
+#[test]
+fn a_listener_from_std_accepts_and_reads() {
+    runtime::block_on(async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let listener = TcpListener::from_std(std_listener).unwrap();
+        let client = std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.write_all(b"hi").unwrap();
+        });
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 2];
+        conn.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hi");
+        client.join().unwrap();
+    });
+}

@@ -61,6 +61,24 @@ impl TcpListener {
         .await
     }
 
+    /// Takes over a listener opened with std (or by hand, with options std
+    /// does not offer, such as `SO_REUSEPORT`), as tokio's `from_std` does.
+    /// It is made non-blocking and registered with this thread's loop.
+    ///
+    /// # Panics
+    ///
+    /// Outside a running loop, like `bind`.
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            io: Registered::new(
+                mio::net::TcpListener::from_std(listener),
+                "runtime::net::TcpListener::from_std",
+            )?,
+        })
+    }
+
     // ANCHOR: accept
     /// Waits for a connection and returns it with the peer's address.
     ///
