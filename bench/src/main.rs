@@ -378,15 +378,43 @@ fn ratio(row: &Row) -> Option<f64> {
     }
 }
 
+/// The best of the other runtimes on `row` (lowest cost, or highest
+/// rate), and looplet's ratio to it, in the same sense as `ratio`: below
+/// 1.00, looplet did better than every peer.
+fn best_peer(row: &Row) -> Option<(&'static str, f64)> {
+    let looplet = row.values[0]?;
+    let peers = [
+        ("tokio", row.values[1]),
+        ("smol", row.values[2]),
+        ("asyncio", row.asyncio),
+    ];
+    let (name, best) = peers
+        .into_iter()
+        .filter_map(|(name, v)| Some((name, v?)))
+        .reduce(|a, b| match (row.higher_is_better, b.1 > a.1) {
+            (true, true) | (false, false) => b,
+            _ => a,
+        })?;
+    let ratio = if row.higher_is_better {
+        best / looplet
+    } else if best == 0.0 {
+        return None;
+    } else {
+        looplet / best
+    };
+    Some((name, ratio))
+}
+
 fn print_table(rows: &[Row]) {
     println!(
-        "\n{:<52} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8}",
-        "workload", "unit", "looplet", "tokio", "smol", "asyncio", "l/tokio"
+        "\n{:<52} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>7}",
+        "workload", "unit", "looplet", "tokio", "smol", "asyncio", "l/tokio", "best", "l/best"
     );
-    println!("{}", "-".repeat(112));
+    println!("{}", "-".repeat(129));
     for row in rows {
+        let best = best_peer(row);
         println!(
-            "{:<52} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8}",
+            "{:<52} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>7}",
             row.name,
             row.unit,
             fmt(row.values[0]),
@@ -394,6 +422,8 @@ fn print_table(rows: &[Row]) {
             fmt(row.values[2]),
             fmt(row.asyncio),
             fmt(ratio(row)),
+            best.map_or("-", |(name, _)| name),
+            fmt(best.map(|(_, r)| r)),
         );
         if let Some((what, c)) = row.counted {
             println!(
@@ -407,7 +437,9 @@ fn print_table(rows: &[Row]) {
         }
     }
     println!("\nl/tokio: looplet's cost over tokio's on that line (time, bytes or calls; for");
-    println!("msg/s, tokio's rate over looplet's). Below 1.00, looplet did better.");
+    println!("a rate, tokio's rate over looplet's). Below 1.00, looplet did better.");
+    println!("best, l/best: the best of tokio, smol and asyncio on that line, and looplet's");
+    println!("ratio to it in the same sense: below 1.00, looplet beat every peer.");
 }
 
 fn json(rows: &[Row], quick: bool) -> String {
@@ -424,7 +456,7 @@ fn json(rows: &[Row], quick: bool) -> String {
             None => "null".into(),
         };
         out += &format!(
-            "  {{\"workload\": \"{}\", \"unit\": \"{}\", \"looplet\": {}, \"tokio\": {}, \"smol\": {}, \"asyncio\": {}, \"ratio_looplet_tokio\": {}, \"counted\": {counted}}}{}\n",
+            "  {{\"workload\": \"{}\", \"unit\": \"{}\", \"looplet\": {}, \"tokio\": {}, \"smol\": {}, \"asyncio\": {}, \"ratio_looplet_tokio\": {}, \"best_peer\": {}, \"ratio_looplet_best\": {}, \"counted\": {counted}}}{}\n",
             row.name,
             row.unit,
             num(row.values[0]),
@@ -432,6 +464,8 @@ fn json(rows: &[Row], quick: bool) -> String {
             num(row.values[2]),
             num(row.asyncio),
             num(ratio(row)),
+            best_peer(row).map_or("null".to_string(), |(name, _)| format!("\"{name}\"")),
+            num(best_peer(row).map(|(_, r)| r)),
             if i + 1 < rows.len() { "," } else { "" }
         );
     }
