@@ -137,6 +137,18 @@ fn writing_after_reading_writes_where_the_reader_stands() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The whole file, read with 64 KiB reads until end of file.
+async fn read_in_64_kib_reads(mut file: fs::File) -> Vec<u8> {
+    let mut back = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match file.read(&mut buf).await.unwrap() {
+            0 => return back,
+            n => back.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
 /// A FIFO opened as a file refuses the loop's page-cache read (the kernel
 /// answers EOPNOTSUPP), and its bytes arrive in pieces, with pauses: every
 /// read goes to the pool, which waits for them. Every byte checked.
@@ -167,15 +179,8 @@ fn a_fifo_is_read_by_the_pool_as_its_bytes_arrive_with_every_byte_checked() {
         })
     };
     let back = block_on(async {
-        let mut file = fs::File::open(&path).await.unwrap();
-        let mut back = Vec::new();
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            match file.read(&mut buf).await.unwrap() {
-                0 => break back,
-                n => back.extend_from_slice(&buf[..n]),
-            }
-        }
+        let file = fs::File::open(&path).await.unwrap();
+        read_in_64_kib_reads(file).await
     });
     writer.join().unwrap();
     assert_eq!(back.len(), data.len());
@@ -199,17 +204,7 @@ fn a_file_not_in_the_page_cache_is_read_by_the_pool_with_every_byte_checked() {
     file.sync_all().unwrap();
     // SAFETY: a plain advice call on a descriptor we own.
     unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-    let back = block_on(async {
-        let mut file = fs::File::from_std(file);
-        let mut back = Vec::new();
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            match file.read(&mut buf).await.unwrap() {
-                0 => break back,
-                n => back.extend_from_slice(&buf[..n]),
-            }
-        }
-    });
+    let back = block_on(async { read_in_64_kib_reads(fs::File::from_std(file)).await });
     assert!(back == data, "every byte, in order");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,40 +5,19 @@
 //! Every test that could hang on a lost wakeup runs under `with_deadline`.
 
 use std::cell::Cell;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::task::Waker;
 use std::thread;
 use std::time::Duration;
 
 use runtime::{block_on, gather, try_gather, yield_now};
-use tests::{with_deadline, Counted};
+use tests::{forever, wait_for_flag, with_deadline, Counted};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A future that is pending until `flag` is set, keeping its latest waker in
-/// `slot` so another thread can wake it.
-fn wait_for_flag(
-    flag: Arc<AtomicBool>,
-    slot: Arc<Mutex<Option<Waker>>>,
-) -> impl Future<Output = ()> {
-    poll_fn(move |cx| {
-        *slot.lock().unwrap() = Some(cx.waker().clone());
-        if flag.load(Ordering::Acquire) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-}
-
-/// A future that stays pending forever.
-fn forever() -> impl Future<Output = ()> {
-    std::future::pending()
-}
 
 #[test]
 fn gather_returns_outputs_in_input_order() {

@@ -154,3 +154,24 @@ impl<F: std::future::Future> std::future::Future for Counted<F> {
         self.inner.as_mut().poll(cx)
     }
 }
+
+/// A future that is pending until `flag` is set, keeping its latest waker in
+/// `slot` so another thread can wake it.
+pub fn wait_for_flag(
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    slot: std::sync::Arc<std::sync::Mutex<Option<std::task::Waker>>>,
+) -> impl std::future::Future<Output = ()> {
+    std::future::poll_fn(move |cx| {
+        *slot.lock().unwrap() = Some(cx.waker().clone());
+        if flag.load(std::sync::atomic::Ordering::Acquire) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+}
+
+/// A future that stays pending forever.
+pub fn forever() -> impl std::future::Future<Output = ()> {
+    std::future::pending()
+}

@@ -15,7 +15,7 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use runtime::{block_on, spawn, yield_now, JoinHandle, Runtime};
-use tests::{with_deadline, Counted};
+use tests::{forever, wait_for_flag, with_deadline, Counted};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -26,27 +26,6 @@ impl Drop for DropGuard {
     fn drop(&mut self) {
         self.0.set(Some(thread::current().id()));
     }
-}
-
-/// A future that is pending until `flag` is set, keeping its latest waker in
-/// `slot` so another thread can wake it.
-fn wait_for_flag(
-    flag: Arc<AtomicBool>,
-    slot: Arc<Mutex<Option<Waker>>>,
-) -> impl Future<Output = ()> {
-    poll_fn(move |cx| {
-        *slot.lock().unwrap() = Some(cx.waker().clone());
-        if flag.load(Ordering::Acquire) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-}
-
-/// A future that stays pending forever.
-fn forever() -> impl Future<Output = ()> {
-    std::future::pending()
 }
 
 // ---------------------------------------------------------------- entry points

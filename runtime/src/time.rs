@@ -400,6 +400,38 @@ mod tests {
         });
     }
 
+    /// A storm of them: 10,000 timers dropped on four other threads at once
+    /// all leave the store, and the loop keeps its own timers.
+    #[test]
+    fn ten_thousand_timers_dropped_on_other_threads_all_leave_the_store() {
+        crate::block_on(async {
+            let mut sleeps = Vec::new();
+            for _ in 0..10_000 {
+                sleeps.push(hour_sleep_with_a_timer().await);
+            }
+            let kept = hour_sleep_with_a_timer().await;
+            assert_eq!(pending_timers(), 10_001);
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let batch: Vec<Sleep> = sleeps.drain(..sleeps.len().min(2_500)).collect();
+                    std::thread::spawn(move || drop(batch))
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+            for _ in 0..1000 {
+                if pending_timers() == 1 {
+                    break;
+                }
+                crate::yield_now().await;
+            }
+            assert_eq!(pending_timers(), 1, "only the timer still held is left");
+            drop(kept);
+            assert_eq!(pending_timers(), 0);
+        });
+    }
+
     #[test]
     fn a_release_after_the_loop_ended_is_dropped_not_queued() {
         let sleep = crate::block_on(hour_sleep_with_a_timer());

@@ -142,39 +142,16 @@ macro_rules! stream_traits_and_halves {
             }
         }
 
-        impl futures_io::AsyncRead for $stream {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self).poll_read(cx, buf)
+        /// The stream itself and its halves all give the `&stream` they
+        /// read and write through as `AsRef` (see `read_through`).
+        impl AsRef<$stream> for $stream {
+            fn as_ref(&self) -> &$stream {
+                self
             }
         }
 
-        impl futures_io::AsyncWrite for $stream {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self).poll_write(cx, buf)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::pin::Pin::new(&mut &*self).poll_flush(cx)
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::pin::Pin::new(&mut &*self).poll_close(cx)
-            }
-        }
+        $crate::net::byte_stream::read_through!($stream, $stream, ReadHalf<'_>, OwnedReadHalf);
+        $crate::net::byte_stream::write_through!($stream, $stream, WriteHalf<'_>, OwnedWriteHalf);
 
         impl $stream {
             /// Borrowed halves, to read and write at once from two futures
@@ -212,74 +189,6 @@ macro_rules! stream_traits_and_halves {
         #[derive(Debug)]
         pub struct OwnedWriteHalf(std::sync::Arc<$stream>);
 
-        impl futures_io::AsyncRead for ReadHalf<'_> {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self.0).poll_read(cx, buf)
-            }
-        }
-
-        impl futures_io::AsyncRead for OwnedReadHalf {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self.0).poll_read(cx, buf)
-            }
-        }
-
-        impl futures_io::AsyncWrite for WriteHalf<'_> {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self.0).poll_write(cx, buf)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::pin::Pin::new(&mut &*self.0).poll_flush(cx)
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::pin::Pin::new(&mut &*self.0).poll_close(cx)
-            }
-        }
-
-        impl futures_io::AsyncWrite for OwnedWriteHalf {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self.0).poll_write(cx, buf)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::pin::Pin::new(&mut &*self.0).poll_flush(cx)
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::pin::Pin::new(&mut &*self.0).poll_close(cx)
-            }
-        }
-
         impl Drop for OwnedWriteHalf {
             fn drop(&mut self) {
                 // The peer learns that nothing more is coming; an error
@@ -314,4 +223,56 @@ macro_rules! stream_traits_and_halves {
     };
 }
 pub(crate) use stream_traits_and_halves;
+
+/// `AsyncRead` for each type after the first, by reading through the
+/// `&$stream` it holds (its `AsRef`): the stream and its read halves all
+/// use the one implementation, `AsyncRead for &$stream`.
+macro_rules! read_through {
+    ($stream:ident, $($holder:ty),+) => {$(
+        impl futures_io::AsyncRead for $holder {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let mut stream: &$stream = AsRef::<$stream>::as_ref(&*self);
+                std::pin::Pin::new(&mut stream).poll_read(cx, buf)
+            }
+        }
+    )+};
+}
+pub(crate) use read_through;
+
+/// `AsyncWrite` the same way, through `AsyncWrite for &$stream`.
+macro_rules! write_through {
+    ($stream:ident, $($holder:ty),+) => {$(
+        impl futures_io::AsyncWrite for $holder {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let mut stream: &$stream = AsRef::<$stream>::as_ref(&*self);
+                std::pin::Pin::new(&mut stream).poll_write(cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let mut stream: &$stream = AsRef::<$stream>::as_ref(&*self);
+                std::pin::Pin::new(&mut stream).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let mut stream: &$stream = AsRef::<$stream>::as_ref(&*self);
+                std::pin::Pin::new(&mut stream).poll_close(cx)
+            }
+        }
+    )+};
+}
+pub(crate) use write_through;
 // ANCHOR_END: halves
