@@ -77,6 +77,41 @@ fn blocking_threads_bounds_concurrency_and_loses_no_job() {
     });
 }
 
+/// Jobs that block until all of them run at once each need a thread: the
+/// pool's lookout sees the queue stuck behind them and grows it one thread
+/// at a time, however few jobs are taken meanwhile.
+#[test]
+fn jobs_that_wait_for_each_other_each_get_a_thread() {
+    with_deadline(DEADLINE, || {
+        const JOBS: usize = 64;
+        let all_running = Arc::new(std::sync::Barrier::new(JOBS));
+        let done = block_on(async {
+            gather((0..JOBS).map(|_| {
+                let all_running = all_running.clone();
+                spawn_blocking(move || all_running.wait())
+            }))
+            .await
+        });
+        assert_eq!(done.into_iter().filter(Result::is_ok).count(), JOBS);
+    });
+}
+
+/// A job queued behind one that blocks for good does not wait for it: the
+/// lookout takes it after one look.
+#[test]
+fn a_job_behind_a_stuck_job_runs_on_another_thread() {
+    with_deadline(DEADLINE, || {
+        let (release, stuck) = std::sync::mpsc::channel::<()>();
+        block_on(async {
+            let first = spawn_blocking(move || stuck.recv());
+            let second = spawn_blocking(|| 2);
+            assert_eq!(second.await.unwrap(), 2);
+            release.send(()).unwrap();
+            first.await.unwrap().unwrap();
+        });
+    });
+}
+
 #[test]
 fn ten_thousand_tiny_jobs_all_complete() {
     with_deadline(DEADLINE, || {

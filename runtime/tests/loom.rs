@@ -212,6 +212,24 @@ fn pool_job_submitted_while_last_worker_retires() {
     });
 }
 
+/// The lookout (see `blocking.rs`): the first job blocks until the second
+/// has run, so the second must get a thread of its own while the first
+/// thread is inside its job. A lookout that only ever waited for the queue
+/// to move, or one not called for the job left behind, strands the second
+/// job, and loom reports the deadlock.
+#[test]
+fn pool_job_behind_a_blocking_job_gets_a_thread() {
+    loom::model(|| {
+        let pool = runtime::__loom::Pool::new(2, std::time::Duration::from_secs(10));
+        let done = Arc::new(Done::default());
+        let (d1, d2) = (done.clone(), done.clone());
+        pool.submit(Box::new(move || d1.wait_for(1)));
+        pool.submit(Box::new(move || d2.add_one()));
+        done.wait_for(1);
+        pool.shutdown();
+    });
+}
+
 /// `spawn_blocking`'s result is sent from a pool thread while the loop may
 /// be going to sleep: it must reach the task (a lost wake is a deadlock).
 #[test]
