@@ -252,6 +252,10 @@ impl futures_task::ArcWake for Shared {
     }
 }
 
+/// The local queue's room kept after a burst empties it: 16,384 tasks
+/// (256 KiB), more than most loops ever hold at once.
+const KEEP_CAPACITY: usize = 16 * 1024;
+
 /// The part of a loop only its own thread touches.
 pub(crate) struct Local {
     queue: RefCell<VecDeque<TaskRef>>,
@@ -268,7 +272,14 @@ impl Local {
     /// so the task may wake others (and itself) while it is polled.
     #[inline]
     pub(crate) fn pop(&self) -> Option<TaskRef> {
-        self.queue.borrow_mut().pop_front()
+        let mut queue = self.queue.borrow_mut();
+        let task = queue.pop_front();
+        if task.is_none() && queue.capacity() > KEEP_CAPACITY {
+            // A burst is over: give back what it grew, keep what a busy
+            // loop uses turn after turn.
+            queue.shrink_to(KEEP_CAPACITY);
+        }
+        task
     }
 
     /// Takes the main future's wake flag: true means "poll it now".
