@@ -9,11 +9,10 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::error::JoinError;
-use crate::task::Join;
+use crate::task::JoinRef;
 
 /// An owned permission to await a spawned task's output, or cancel it.
 ///
@@ -32,13 +31,13 @@ use crate::task::Join;
 /// `Send`.
 #[must_use = "dropping a JoinHandle detaches the task; `.await` it to get the output"]
 pub struct JoinHandle<T> {
-    task: Arc<dyn Join<T>>,
+    task: JoinRef<T>,
     /// `!Send` and `!Sync`: the output may be read only on the loop's thread.
     _not_send: PhantomData<*const ()>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: Arc<dyn Join<T>>) -> JoinHandle<T> {
+    pub(crate) fn new(task: JoinRef<T>) -> JoinHandle<T> {
         JoinHandle {
             task,
             _not_send: PhantomData,
@@ -51,7 +50,7 @@ impl<T> JoinHandle<T> {
     /// task that already finished this changes nothing: awaiting the handle
     /// gives the output.
     pub fn abort(&self) {
-        self.task.clone().abort();
+        self.task.abort();
     }
 
     /// True once the task has finished, panicked or been cancelled, so

@@ -7,10 +7,11 @@
 //! sees. Going through one module means the code loom checks is the code that
 //! ships (see `tests/loom.rs` in this crate).
 //!
-//! One thing stays `std` in both builds: the task's `Arc`, because
-//! futures-task's `ArcWake` builds wakers from `std::sync::Arc`. loom cannot
-//! see that reference count, so the task's own state word (an atomic from
-//! here) is what carries every cross-thread decision; see `task.rs`.
+//! A task's reference count is in its state word, an atomic from here, so
+//! loom sees every reference a waker takes or gives back (see `task.rs`).
+//! The `Arc`s around the loop's shared half and a gather's child wakers
+//! stay `std` (futures-task's `ArcWake` builds wakers from `std::sync::Arc`):
+//! loom cannot see those counts, and no decision rests on them.
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{

@@ -1,20 +1,27 @@
 //! Tasks: a future the loop owns, in one heap allocation.
 //!
-//! `spawn(future)` makes one `Arc<TaskCell<F, S>>`: a [`Header`] (what the loop
-//! and the wakers need to know), then the future, later replaced by its
-//! output. That `Arc` is seen through three faces, each a trait object or a
-//! `Waker` over the same allocation, so none of them allocates again:
+//! `spawn(future)` makes one `TaskCell<F, S>` on the heap: a [`Header`]
+//! (what the loop and the wakers need to know, the same for every task),
+//! then the loop it belongs to, then the future, later replaced by its
+//! output. Everything else holds one thin pointer to that header, counted
+//! in the header's state word (there is no `Arc` around the cell):
 //!
-//! - [`TaskRef`] (`Arc<dyn Runnable>`): held by the loop's task table and by
-//!   a run queue while the task waits for its turn;
-//! - the task's `Waker`, made by futures-task's `ArcWake` from the same `Arc`
-//!   (cloning it bumps the reference count; waking it allocates nothing);
-//! - `JoinHandle<T>` (`Arc<dyn Join<T>>`): the user's way to the output.
+//! - [`TaskRef`]: held by the loop's task table and by a run queue while
+//!   the task waits for its turn;
+//! - the task's `Waker`: the same pointer, with [`WAKER_VTABLE`] (cloning
+//!   it adds one to the count; waking it allocates nothing);
+//! - [`JoinRef<T>`], inside the user's `JoinHandle<T>`: the way to the output.
+//!
+//! A pointer to a header does not know the future's type. The header does:
+//! its [`Vtable`] holds the functions made for this `F` and `S` (poll it,
+//! drop it, queue it, free it), which is what `Arc<dyn Trait>` would give
+//! for the price of a second pointer in every reference. async-task (smol's
+//! tasks) and tokio are built the same way.
 //!
 //! # Who may touch what
 //!
 //! The future and its output live in `stage`. They are touched, and dropped,
-//! only on the loop's thread: polled by [`Runnable::run`], taken by the
+//! only on the loop's thread: polled by [`TaskRef::run`], taken by the
 //! `JoinHandle` (which is `!Send`), dropped by the loop at shutdown. Wakers
 //! are `Send + Sync` and may be cloned, woken and dropped on any thread, so
 //! they touch only `state` (an atomic) and `scheduler` (the loop's injection
@@ -23,9 +30,8 @@
 //! loop ends), so freeing the memory there drops no user value.
 //!
 //! Fields in `Cell`s (`polls`, `slot`, `waiting_on`, ...) are loop-thread-only
-//! by the same rule. That rule is what makes the
-//! `unsafe impl Send + Sync for TaskCell<F, S>` below sound for a future that is
-//! neither.
+//! by the same rule. That rule is what makes the `unsafe impl Send + Sync for
+//! TaskRef` below sound for a future that is neither.
 //!
 //! # Life cycle
 //!
@@ -33,7 +39,7 @@
 //!              spawn                    wake (any thread)
 //!   (new) ----------------> SCHEDULED <---------------------+
 //!                              |                             |
-//!                              | (1) Runnable::run:           |
+//!                              | (1) TaskRef::run:            |
 //!                              |     clear SCHEDULED, poll    |
 //!                              v                             |
 //!                            idle  --------------------------+
@@ -49,17 +55,20 @@
 //! A wake while the task is being polled sets SCHEDULED again and queues the
 //! task once, so it is polled once more after this poll returns: a wake is
 //! never lost and never doubles up. The loom model
-//! `wake_during_poll_runs_the_task_again_exactly_once` checks that.
+//! `wake_during_poll_runs_the_task_again_exactly_once` checks that. The
+//! memory is freed when the last reference (table, queue entry, waker or
+//! handle) is dropped, on whatever thread that happens.
 
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-
-use futures_task::{waker_ref, ArcWake};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::contain::{contain, drop_contained, drop_payload};
 use crate::context;
@@ -67,22 +76,7 @@ use crate::error::{JoinError, TaskLabel};
 use crate::observe::{self, TaskSnapshot, WaitRecord};
 use crate::shim::{AtomicUsize, Ordering};
 
-/// A reference to a task, as the loop's queues and task table hold it.
-pub(crate) type TaskRef = Arc<dyn Runnable>;
-
-/// What the loop does with a task, whatever its future's type.
-pub(crate) trait Runnable: Send + Sync {
-    /// Polls the future once (or drops it if `abort` was requested), and
-    /// says whether the task completed, so the loop can forget it. Called
-    /// only on the loop's thread.
-    fn run(self: Arc<Self>) -> Ran;
-    /// Drops the future now, because the loop is ending; a `JoinHandle`
-    /// still held will report the task as cancelled. Loop thread only.
-    fn shutdown(&self);
-    fn header(&self) -> &Header;
-}
-
-/// What one [`Runnable::run`] did.
+/// What one [`TaskRef::run`] did.
 #[must_use]
 pub(crate) enum Ran {
     /// The task waits for a wake (or was already complete: a stale entry).
@@ -96,13 +90,16 @@ pub(crate) enum Ran {
 /// is the one implementation; naming it through this trait keeps this file
 /// below `queue.rs` (which holds tasks) in the reading order.
 pub(crate) trait Schedule: Send + Sync + 'static {
-    /// Queues `task` on its loop. Called from any thread.
+    /// Queues `task` on its loop. Called from any thread, always by a
+    /// caller that holds another reference to the task (so the task, and
+    /// the `scheduler` inside it, outlive the call).
     fn schedule(scheduler: &Arc<Self>, task: TaskRef);
 }
 
 // ANCHOR: state
-/// The task's state word. The only part of a task that other threads
-/// change, which is why it is the one atomic in the header.
+/// The task's state word: four flags in the low bits, and above them the
+/// number of references to the task. The only part of a task that other
+/// threads change, which is why it is the one atomic in the header.
 pub(crate) struct State(AtomicUsize);
 
 /// The task is in a run queue, or about to be pushed to one. Set by a wake
@@ -119,10 +116,16 @@ const CANCEL_REQUESTED: usize = 0b100;
 /// A `JoinHandle` still exists and may want the output. Cleared when the
 /// handle is dropped. Loop thread only, like `CANCEL_REQUESTED`.
 const JOIN_INTEREST: usize = 0b1000;
+/// One reference: the count sits above the four flags.
+const REF_ONE: usize = 0b1_0000;
 
 impl State {
-    fn new_scheduled() -> State {
-        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST))
+    /// A new task's word: scheduled, wanted by its handle, and `refs`
+    /// references.
+    fn new(refs: usize) -> State {
+        State(AtomicUsize::new(
+            SCHEDULED | JOIN_INTEREST | (refs * REF_ONE),
+        ))
     }
 
     /// A wake. Returns true if the caller must push the task to a queue.
@@ -173,14 +176,38 @@ impl State {
     fn has_flag(&self, flag: usize) -> bool {
         self.0.load(Ordering::Relaxed) & flag != 0
     }
+
+    /// One more reference. Relaxed, as for `Arc::clone`: a new reference is
+    /// made from an existing one, which already keeps the task alive.
+    #[inline]
+    fn add_ref(&self) {
+        let prev = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
+        if prev > usize::MAX / 2 {
+            // Leaked wakers by the billion: stop before the count wraps
+            // round and frees a task still in use (Arc does the same).
+            std::process::abort();
+        }
+    }
+
+    /// One reference fewer; true if it was the last. AcqRel: every use of
+    /// the task through other references happens before the one that frees
+    /// it.
+    #[inline]
+    #[must_use]
+    fn drop_ref(&self) -> bool {
+        let prev = self.0.fetch_sub(REF_ONE, Ordering::AcqRel);
+        prev / REF_ONE == 1
+    }
 }
 // ANCHOR_END: state
 
 // ANCHOR: header
 /// Everything about a task except its future: fixed size, the same for
-/// every task, so the loop can look at any task through `dyn Runnable`.
+/// every task, so the loop can look at any task through a `TaskRef`.
 pub(crate) struct Header {
     state: State,
+    /// The functions made for this task's future type (see [`Vtable`]).
+    vtable: &'static Vtable,
     /// Unique within the process, never reused.
     id: u64,
     /// Where `spawn` was called, so a task is always known by its place.
@@ -199,6 +226,26 @@ pub(crate) struct Header {
     join_waker: Cell<Option<Waker>>,
 }
 // ANCHOR_END: header
+
+/// What a header's owner can do without knowing the future's type: one
+/// `static` per `TaskCell<F, S>` type, made by [`TaskCell::VTABLE`]. Every
+/// function takes the task's header pointer, which points at the start of
+/// that `TaskCell` (`#[repr(C)]`, header first).
+pub(crate) struct Vtable {
+    /// Polls the future once (or drops it, if aborted). Loop thread only.
+    run: unsafe fn(&TaskRef) -> Ran,
+    /// Drops the future: the loop is ending. Loop thread only.
+    shutdown: unsafe fn(&TaskRef),
+    /// Pushes the task to its loop's queue.
+    schedule: unsafe fn(TaskRef),
+    /// Moves the finished output into `*mut Option<Result<F::Output,
+    /// JoinError>>`. Loop thread only, by the `JoinHandle`.
+    take_output: unsafe fn(&TaskRef, *mut ()),
+    /// Drops a finished output nobody will take. Loop thread only.
+    drop_output: unsafe fn(&TaskRef),
+    /// Frees the allocation: the last reference is gone.
+    dealloc: unsafe fn(NonNull<Header>),
+}
 
 impl Header {
     /// How a task is named in every message: `task #7 "name" (spawned at
@@ -248,9 +295,101 @@ fn next_task_id() -> u64 {
     NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+// ANCHOR: task_ref
+/// A counted reference to a task: one pointer to its header.
+pub(crate) struct TaskRef {
+    header: NonNull<Header>,
+}
+
+// SAFETY: a `TaskRef` reaches other threads only as (or inside) a waker,
+// and from there it touches `header.state` (atomic) and `scheduler` (Send +
+// Sync, by `Schedule`), and frees the memory when it is the last reference.
+// Everything else, the future, its output and the `Cell`s in the header, is
+// touched only on the loop's thread (see "Who may touch what" above): the
+// loop polls and drops the future, and the `JoinHandle` that reads the
+// output is `!Send`. When the last reference is dropped off the loop's
+// thread, `stage` is already `Consumed`, so no `F` or `F::Output` is
+// dropped there.
+unsafe impl Send for TaskRef {}
+// SAFETY: as for `Send` above: shared access from other threads reaches
+// only the atomic state and the `Send + Sync` loop handle.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    #[inline]
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: this reference keeps the task alive, so its header is
+        // there; the header is only ever read through shared references.
+        unsafe { self.header.as_ref() }
+    }
+
+    /// Polls the task once (or drops its future, if it was aborted), and
+    /// says whether it completed, so the loop can forget it. Loop thread only.
+    #[inline]
+    pub(crate) fn run(self) -> Ran {
+        // SAFETY: the vtable was made for this task's own type, and the
+        // loop calls `run` only on its own thread.
+        unsafe { (self.header().vtable.run)(&self) }
+    }
+
+    /// Drops the future now, because the loop is ending; a `JoinHandle`
+    /// still held will report the task as cancelled. Loop thread only.
+    pub(crate) fn shutdown(&self) {
+        // SAFETY: as for `run`.
+        unsafe { (self.header().vtable.shutdown)(self) }
+    }
+
+    /// A waker that borrows this reference, for one poll: no count changes.
+    /// `ManuallyDrop`, because dropping it would give back a reference it
+    /// never took.
+    fn borrowed_waker(&self) -> ManuallyDrop<Waker> {
+        let raw = RawWaker::new(self.header.as_ptr().cast(), &WAKER_VTABLE);
+        // SAFETY: `WAKER_VTABLE`'s functions expect a header pointer, which
+        // this is, and the waker is used only while `self` lives.
+        ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+    }
+
+    /// The reference a waker holds, taken back from its data pointer.
+    ///
+    /// # Safety
+    ///
+    /// `data` is a header pointer whose count includes this reference.
+    unsafe fn from_waker_data(data: *const ()) -> TaskRef {
+        TaskRef {
+            // SAFETY: wakers are made only from header pointers (non-null).
+            header: unsafe { NonNull::new_unchecked(data.cast_mut().cast()) },
+        }
+    }
+}
+
+impl Clone for TaskRef {
+    #[inline]
+    fn clone(&self) -> TaskRef {
+        self.header().state.add_ref();
+        TaskRef {
+            header: self.header,
+        }
+    }
+}
+
+impl Drop for TaskRef {
+    #[inline]
+    fn drop(&mut self) {
+        if self.header().state.drop_ref() {
+            // SAFETY: that was the last reference: nobody else can reach the
+            // task, and the vtable frees it as the type it was made as.
+            unsafe { (self.header().vtable.dealloc)(self.header) }
+        }
+    }
+}
+// ANCHOR_END: task_ref
+
 // ANCHOR: cell
 /// The one allocation of a task: header first, then the future or output.
-pub(crate) struct TaskCell<F: Future, S> {
+/// `#[repr(C)]` keeps the header at the start, so a pointer to the header
+/// is a pointer to the whole cell.
+#[repr(C)]
+struct TaskCell<F: Future, S> {
     header: Header,
     /// The loop this task belongs to: a wake pushes the task there.
     scheduler: Arc<S>,
@@ -267,34 +406,22 @@ enum Stage<F: Future> {
 }
 // ANCHOR_END: cell
 
-// SAFETY: a `TaskCell` is shared between threads only through wakers, which
-// touch `header.state` (atomic) and `scheduler` (Send + Sync, by `Schedule`).
-// Everything else, the future, its output and the `Cell`s in the header, is
-// touched only on the loop's thread (see "Who may touch what" above): the
-// loop polls and drops the future, and the `JoinHandle` that reads the output
-// is `!Send`. When the last reference is dropped off the loop's thread,
-// `stage` is already `Consumed`, so no `F` or `F::Output` is dropped there.
-unsafe impl<F: Future, S: Schedule> Send for TaskCell<F, S> {}
-// SAFETY: as for `Send` above: shared access from other threads reaches
-// only the atomic state and the `Send + Sync` loop handle.
-unsafe impl<F: Future, S: Schedule> Sync for TaskCell<F, S> {}
-
 /// Makes a new task, already marked SCHEDULED: the caller pushes it to the
-/// loop's queue and table. Returns the task's two faces.
+/// loop's queue and table. Returns the loop's reference and the handle's.
 pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: Arc<S>,
     spawned_at: &'static Location<'static>,
-) -> (TaskRef, Arc<dyn Join<F::Output>>)
+) -> (TaskRef, JoinRef<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,
     S: Schedule,
 {
-    let cell = Arc::new(TaskCell {
-        scheduler,
+    let cell = Box::new(TaskCell {
         header: Header {
-            state: State::new_scheduled(),
+            state: State::new(2), // the two returned here
+            vtable: &TaskCell::<F, S>::VTABLE,
             id: next_task_id(),
             spawned_at,
             polls: Cell::new(0),
@@ -302,19 +429,52 @@ where
             waiting_on: Cell::new(WaitRecord::NONE),
             join_waker: Cell::new(None),
         },
+        scheduler,
         stage: UnsafeCell::new(Stage::Pending(future)),
     });
-    (cell.clone(), cell)
+    // SAFETY: `Box::into_raw` never returns null.
+    let cell = unsafe { NonNull::new_unchecked(Box::into_raw(cell)) };
+    let header = cell.cast::<Header>(); // header first: the same address
+    (
+        TaskRef { header },
+        JoinRef {
+            task: TaskRef { header },
+            _output: PhantomData,
+        },
+    )
 }
 
-impl<F: Future, S: Schedule> TaskCell<F, S> {
+impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
+    /// This type's functions, for the header (promoted to a `static`).
+    const VTABLE: Vtable = Vtable {
+        run: Self::run,
+        shutdown: Self::shutdown,
+        schedule: Self::schedule,
+        take_output: Self::take_output,
+        drop_output: Self::drop_output,
+        dealloc: Self::dealloc,
+    };
+
+    /// The cell behind a reference.
+    ///
+    /// # Safety
+    ///
+    /// `task` was made by `new_task::<F, S>`.
+    #[inline]
+    unsafe fn of(task: &TaskRef) -> &Self {
+        // SAFETY: (caller) the header is the first field of a live
+        // `TaskCell<F, S>`, and the pointer came from `Box::into_raw` of the
+        // whole cell, so it may be read as one.
+        unsafe { task.header.cast::<Self>().as_ref() }
+    }
+
     /// Gives the stage to `f`. Called only on the loop's thread, by the loop
     /// or by a `!Send` `JoinHandle`.
     fn with_stage<R>(&self, f: impl FnOnce(&mut Stage<F>) -> R) -> R {
         // No two borrows overlap on this thread: the ones held across user
         // code are the poll in `run` and the in-place drop in `drop_future`,
         // both while the task is not COMPLETE, and every other access
-        // (`poll_join`, `detach`) comes only once it is COMPLETE.
+        // (`take_output`, `drop_output`) comes only once it is COMPLETE.
         // SAFETY: "Who may touch what": only the loop's thread touches
         // `stage`, and (above) its borrows never overlap.
         let stage = unsafe { &mut *self.stage.get() };
@@ -327,7 +487,6 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
             slot: self.header.slot(),
         }
     }
-
     /// Stores the task's result and tells whoever waits for it.
     ///
     /// Two kinds of user code run here on the loop's behalf, and a panic in
@@ -359,27 +518,27 @@ impl<F: Future, S: Schedule> TaskCell<F, S> {
             );
         }
     }
-}
 
-impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
     // ANCHOR: run
-    fn run(self: Arc<Self>) -> Ran {
-        if !self.header.state.start_poll() {
+    unsafe fn run(task: &TaskRef) -> Ran {
+        // SAFETY: (caller) the vtable that led here was made for this type.
+        let this = unsafe { Self::of(task) };
+        if !this.header.state.start_poll() {
             return Ran::Pending; // completed while it sat in the queue
         }
-        if self.header.state.has_flag(CANCEL_REQUESTED) {
-            drop_future(&self);
-            self.finish(Err(JoinError::cancelled(self.header.describe())));
-            return self.completed();
+        if this.header.state.has_flag(CANCEL_REQUESTED) {
+            drop_future(this);
+            this.finish(Err(JoinError::cancelled(this.header.describe())));
+            return this.completed();
         }
         // Which task runs, for context variables (and `tasks()`).
-        context::enter_task(self.header.id);
-        observe::poll_started(&self.header.polls);
-        // The waker is this same Arc: `waker_ref` lends it without cloning.
-        let waker = waker_ref(&self);
+        context::enter_task(this.header.id);
+        observe::poll_started(&this.header.polls);
+        // The waker is this same reference, lent for the poll.
+        let waker = task.borrowed_waker();
         let mut cx = Context::from_waker(&waker);
         // ANCHOR: pin_and_poll
-        let poll = self.with_stage(|stage| {
+        let poll = this.with_stage(|stage| {
             let Stage::Pending(future) = stage else {
                 unreachable!("a task is polled only while its future is pending")
             };
@@ -393,28 +552,64 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
         // ANCHOR_END: pin_and_poll
         let result = match poll {
             Ok(Poll::Pending) => {
-                observe::poll_pending(&self.header.waiting_on);
+                observe::poll_pending(&this.header.waiting_on);
                 return Ran::Pending;
             }
             Ok(Poll::Ready(output)) => Ok(output),
-            Err(payload) => Err(JoinError::panic(self.header.describe(), payload)),
+            Err(payload) => Err(JoinError::panic(this.header.describe(), payload)),
         };
-        drop_future(&self);
-        self.finish(result);
-        self.completed()
+        drop_future(this);
+        this.finish(result);
+        this.completed()
     }
     // ANCHOR_END: run
 
-    fn shutdown(&self) {
-        if self.header.state.is_complete() {
+    unsafe fn shutdown(task: &TaskRef) {
+        // SAFETY: (caller) the vtable that led here was made for this type.
+        let this = unsafe { Self::of(task) };
+        if this.header.state.is_complete() {
             return;
         }
-        drop_future(self);
-        self.finish(Err(JoinError::cancelled(self.header.describe())));
+        drop_future(this);
+        this.finish(Err(JoinError::cancelled(this.header.describe())));
     }
 
-    fn header(&self) -> &Header {
-        &self.header
+    unsafe fn schedule(task: TaskRef) {
+        // SAFETY: (caller) as above; and the caller holds another reference
+        // (see `Schedule`), so `scheduler` outlives this call even if the
+        // loop has ended and drops `task`.
+        let scheduler: *const Arc<S> = unsafe { &Self::of(&task).scheduler };
+        // SAFETY: just above.
+        S::schedule(unsafe { &*scheduler }, task);
+    }
+
+    unsafe fn take_output(task: &TaskRef, out: *mut ()) {
+        // SAFETY: (caller) `out` points at the `Option` of this output type:
+        // only a `JoinRef<F::Output>`, made by `new_task::<F, S>`, calls this.
+        let out = unsafe { &mut *out.cast::<Option<Result<F::Output, JoinError>>>() };
+        // SAFETY: (caller) the vtable that led here was made for this type.
+        let this = unsafe { Self::of(task) };
+        if let Stage::Finished(result) =
+            this.with_stage(|stage| std::mem::replace(stage, Stage::Consumed))
+        {
+            *out = Some(result);
+        }
+    }
+
+    unsafe fn drop_output(task: &TaskRef) {
+        // SAFETY: (caller) the vtable that led here was made for this type.
+        let this = unsafe { Self::of(task) };
+        if let Stage::Finished(result) =
+            this.with_stage(|stage| std::mem::replace(stage, Stage::Consumed))
+        {
+            drop_unwanted(&this.header, result);
+        }
+    }
+
+    unsafe fn dealloc(header: NonNull<Header>) {
+        // SAFETY: (caller) the last reference is gone, and the pointer came
+        // from `Box::into_raw` of a `TaskCell<F, S>` in `new_task`.
+        drop(unsafe { Box::from_raw(header.cast::<Self>().as_ptr()) });
     }
 }
 
@@ -428,7 +623,7 @@ impl<F: Future + 'static, S: Schedule> Runnable for TaskCell<F, S> {
 /// it; moved before it is dropped, the `Get` would point at the old place.
 /// Assigning the new stage drops the old one in place (and still stores
 /// `Consumed` if that destructor panics).
-fn drop_future<F: Future, S: Schedule>(task: &TaskCell<F, S>) {
+fn drop_future<F: Future + 'static, S: Schedule>(task: &TaskCell<F, S>) {
     task.with_stage(|stage| {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
     });
@@ -457,68 +652,96 @@ fn drop_unwanted<T>(header: &Header, result: Result<T, JoinError>) {
 // ANCHOR_END: unretrieved
 
 // ANCHOR: wake
-impl<F: Future + 'static, S: Schedule> ArcWake for TaskCell<F, S> {
-    #[inline]
-    fn wake(self: Arc<Self>) {
-        Self::wake_by_ref(&self);
-    }
+/// The waker of every task: its data pointer is the task's header, and it
+/// holds one counted reference (the borrowed waker of a poll holds none).
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_waker, wake_waker, wake_by_ref_waker, drop_waker);
 
-    #[inline]
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        if arc_self.header.state.schedule() {
-            // The clone is a reference count, not an allocation.
-            let task: TaskRef = arc_self.clone();
-            S::schedule(&arc_self.scheduler, task);
-        }
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    // SAFETY: a waker's data is a header pointer, alive while the waker is.
+    let task = ManuallyDrop::new(unsafe { TaskRef::from_waker_data(data) });
+    let _new_reference = ManuallyDrop::new(TaskRef::clone(&task));
+    RawWaker::new(data, &WAKER_VTABLE)
+}
+
+unsafe fn wake_by_ref_waker(data: *const ()) {
+    // SAFETY: as in `clone_waker`; the waker keeps its reference.
+    let task = ManuallyDrop::new(unsafe { TaskRef::from_waker_data(data) });
+    if task.header().state.schedule() {
+        // The queue gets its own reference: a count, not an allocation.
+        let queued = TaskRef::clone(&task);
+        // SAFETY: the vtable was made for this task's type, and `task`
+        // stays alive across the call (`Schedule`'s rule).
+        unsafe { (task.header().vtable.schedule)(queued) }
     }
+}
+
+unsafe fn wake_waker(data: *const ()) {
+    // SAFETY: as in `clone_waker`. Waking by value is waking by reference,
+    // then giving the waker's reference back.
+    unsafe { wake_by_ref_waker(data) };
+    // SAFETY: this waker's reference, given back once.
+    drop(unsafe { TaskRef::from_waker_data(data) });
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: this waker's reference, given back once.
+    drop(unsafe { TaskRef::from_waker_data(data) });
 }
 // ANCHOR_END: wake
 
-/// What a `JoinHandle<T>` needs from its task, whatever the future's type.
-pub(crate) trait Join<T> {
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
-    fn abort(self: Arc<Self>);
-    fn is_finished(&self) -> bool;
-    /// The handle is gone: the output, when it comes, is dropped at once.
-    fn detach(&self);
+// ANCHOR: join_ref
+/// The `JoinHandle`'s reference to its task, typed by the output it will
+/// give. Made only by `new_task`, so `T` is always the future's output type,
+/// which is what makes `take_output` sound.
+pub(crate) struct JoinRef<T> {
+    task: TaskRef,
+    _output: PhantomData<fn() -> T>,
 }
 
-impl<F: Future + 'static, S: Schedule> Join<F::Output> for TaskCell<F, S> {
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        if !self.header.state.is_complete() {
-            self.header.join_waker.set(Some(cx.waker().clone()));
-            observe::waiting_on(WaitRecord::join(self.header.id));
+impl<T> JoinRef<T> {
+    pub(crate) fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let header = self.task.header();
+        if !header.state.is_complete() {
+            header.join_waker.set(Some(cx.waker().clone()));
+            observe::waiting_on(WaitRecord::join(header.id));
             return Poll::Pending;
         }
-        self.with_stage(|stage| match std::mem::replace(stage, Stage::Consumed) {
-            Stage::Finished(result) => Poll::Ready(result),
-            _ => panic!("JoinHandle polled after it returned its result"),
-        })
+        let mut output: Option<Result<T, JoinError>> = None;
+        // SAFETY: `T` is the output type this task was made with (see the
+        // type's docs), and the `JoinHandle` is used on the loop's thread.
+        unsafe { (header.vtable.take_output)(&self.task, (&raw mut output).cast()) };
+        match output {
+            Some(result) => Poll::Ready(result),
+            None => panic!("JoinHandle polled after it returned its result"),
+        }
     }
 
-    fn abort(self: Arc<Self>) {
-        if self.header.state.is_complete() {
+    pub(crate) fn abort(&self) {
+        let header = self.task.header();
+        if header.state.is_complete() {
             return; // abort after the end changes nothing
         }
         // The next `run` sees the flag and drops the future instead of
         // polling it. Getting to that `run` is an ordinary wake.
-        self.header.state.set_flag(CANCEL_REQUESTED, true);
-        ArcWake::wake_by_ref(&self);
+        header.state.set_flag(CANCEL_REQUESTED, true);
+        self.task.borrowed_waker().wake_by_ref();
     }
 
-    fn is_finished(&self) -> bool {
-        self.header.state.is_complete()
+    pub(crate) fn is_finished(&self) -> bool {
+        self.task.header().state.is_complete()
     }
 
-    fn detach(&self) {
-        self.header.state.set_flag(JOIN_INTEREST, false);
-        self.header.join_waker.set(None);
-        if self.header.state.is_complete() {
-            if let Stage::Finished(result) =
-                self.with_stage(|stage| std::mem::replace(stage, Stage::Consumed))
-            {
-                drop_unwanted(&self.header, result);
-            }
+    /// The handle is gone: the output, when it comes, is dropped at once.
+    pub(crate) fn detach(&self) {
+        let header = self.task.header();
+        header.state.set_flag(JOIN_INTEREST, false);
+        header.join_waker.set(None);
+        if header.state.is_complete() {
+            // SAFETY: the vtable was made for this task's type; the handle
+            // is used on the loop's thread.
+            unsafe { (header.vtable.drop_output)(&self.task) }
         }
     }
 }
+// ANCHOR_END: join_ref
