@@ -14,7 +14,8 @@
 //!   wakers waiting to read or write each one,
 //! - the [`Timers`] store, whose nearest deadline bounds the poll's timeout,
 //! - [`Reactor::turn`], which waits for events and gathers the wakers of
-//!   the sockets that became ready and of the timers that expired,
+//!   the sockets that became ready and of the timers that expired, and
+//!   [`Reactor::park`], the cheaper sleep for when no socket is watched,
 //! - [`wait_list`]: the lists of waiters, shared with the runtime's `sync`
 //!   types.
 //!
@@ -80,7 +81,10 @@ impl Reactor {
         Ok(Reactor {
             poll,
             events: Events::with_capacity(EVENTS_PER_TURN),
-            interrupter: Interrupter(Arc::new(waker)),
+            interrupter: Interrupter {
+                poll: Arc::new(waker),
+                thread: std::thread::current(),
+            },
             registrations: Registrations::new(),
             timers: Timers::new(),
         })
@@ -160,6 +164,36 @@ impl Reactor {
         Ok(turn)
     }
     // ANCHOR_END: turn
+
+    /// Is any socket registered? With none, the OS poll has nothing to
+    /// report but the interrupt, and [`Reactor::park`] sleeps for less.
+    pub fn watches_sockets(&self) -> bool {
+        !self.registrations.is_empty()
+    }
+
+    // ANCHOR: park
+    /// [`Reactor::turn`] for a reactor that watches no socket: sleeps on the
+    /// thread's own park token (a futex on Linux) instead of in the OS
+    /// poll, until [`Interrupter::unpark`], the nearest timer, or `timeout`;
+    /// then gathers the wakers of the expired timers. Call it on the thread
+    /// that made the reactor, and only when [`Reactor::watches_sockets`] is
+    /// false: a socket's event would not end this sleep. A wake-up with
+    /// nothing to do (a stale unpark) is harmless: the caller looks again.
+    pub fn park(&mut self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> Turn {
+        let timeout = self.timers.poll_timeout(Instant::now(), timeout);
+        match timeout {
+            Some(Duration::ZERO) => {} // a timer is due, or the caller only looks
+            Some(limit) => std::thread::park_timeout(limit),
+            None => std::thread::park(),
+        }
+        let timers_fired = self.timers.fire_expired(Instant::now(), woken);
+        Turn {
+            timeout,
+            timers_fired,
+            ..Turn::default()
+        }
+    }
+    // ANCHOR_END: park
 }
 
 impl std::fmt::Debug for Reactor {
@@ -168,13 +202,19 @@ impl std::fmt::Debug for Reactor {
     }
 }
 
-/// Wakes a [`Reactor`] that is blocked in [`Reactor::turn`], from any thread.
+/// Wakes a [`Reactor`] that is asleep in [`Reactor::turn`] or
+/// [`Reactor::park`], from any thread: one bell for each bed.
 ///
-/// An interrupt is sticky: if nobody is polling when it is sent, the next
-/// `turn` returns at once. That is what lets the runtime check "is the loop
-/// asleep?" and interrupt without a race (see the runtime's `queue` module).
+/// Both are sticky: if nobody sleeps when one is rung, the next `turn` (or
+/// `park`) returns at once. That is what lets the runtime check "is the loop
+/// asleep, and where?" and wake it without a race (see the runtime's `queue`
+/// module).
 #[derive(Clone, Debug)]
-pub struct Interrupter(Arc<mio::Waker>);
+pub struct Interrupter {
+    poll: Arc<mio::Waker>,
+    /// The thread that made the reactor: the one that parks.
+    thread: std::thread::Thread,
+}
 
 impl Interrupter {
     /// Makes the reactor's current or next `turn` return. One syscall (a
@@ -182,7 +222,13 @@ impl Interrupter {
     pub fn interrupt(&self) {
         // An error here means the eventfd counter is full, i.e. an interrupt
         // is already pending: the poll will return either way.
-        let _ = self.0.wake();
+        let _ = self.poll.wake();
+    }
+
+    /// Makes the reactor's current or next `park` return: a futex wake on
+    /// Linux, cheaper than the eventfd's write and the poll's wake-up.
+    pub fn unpark(&self) {
+        self.thread.unpark();
     }
 }
 
@@ -224,5 +270,55 @@ mod tests {
         assert!(turn.interrupted);
         assert!(start.elapsed() < Duration::from_secs(5));
         t.join().unwrap();
+    }
+
+    #[test]
+    fn unpark_before_park_is_not_lost() {
+        let mut reactor = Reactor::new().unwrap();
+        assert!(!reactor.watches_sockets());
+        reactor.interrupter().unpark();
+        let start = Instant::now();
+        reactor.park(Some(Duration::from_secs(10)), &mut Vec::new());
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unpark_from_another_thread_ends_a_park() {
+        let mut reactor = Reactor::new().unwrap();
+        let interrupter = reactor.interrupter();
+        let sent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let start = Instant::now();
+        let t = std::thread::spawn({
+            let sent = sent.clone();
+            move || {
+                std::thread::sleep(Duration::from_millis(50));
+                sent.store(true, std::sync::atomic::Ordering::SeqCst);
+                interrupter.unpark();
+            }
+        });
+        // A stale token may end a park early: look again until the unpark
+        // was sent, as the loop does with its queue.
+        while !sent.load(std::sync::atomic::Ordering::SeqCst) {
+            reactor.park(Some(Duration::from_secs(10)), &mut Vec::new());
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn a_park_ends_at_the_nearest_timer_and_fires_it() {
+        let mut reactor = Reactor::new().unwrap();
+        let start = Instant::now();
+        reactor
+            .timers()
+            .insert(start + Duration::from_millis(20), Waker::noop().clone());
+        let mut woken = Vec::new();
+        let mut turn = Turn::default();
+        while woken.is_empty() {
+            turn = reactor.park(None, &mut woken);
+        }
+        assert_eq!(turn.timers_fired, 1);
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 }

@@ -500,12 +500,21 @@ impl Core {
         let shared = &self.shared;
         let mut woken = self.woken.take();
         let mut reactor = self.reactor.borrow_mut();
+        let in_poll = reactor.watches_sockets();
         let turn = if timeout == Some(Duration::ZERO) {
             trace!("look at the OS without sleeping: {POLLS_PER_LOOK} polls since the last look");
-            reactor.turn(timeout, &mut woken)
-        } else if shared.prepare_park() {
-            trace!("nothing to run: sleep in the OS poll");
-            let turn = reactor.turn(timeout, &mut woken);
+            match in_poll {
+                true => reactor.turn(timeout, &mut woken),
+                false => Ok(reactor.park(timeout, &mut woken)), // only the timers
+            }
+        } else if shared.prepare_park(in_poll) {
+            let turn = if in_poll {
+                trace!("nothing to run: sleep in the OS poll");
+                reactor.turn(timeout, &mut woken)
+            } else {
+                trace!("nothing to run and no socket to watch: park the thread");
+                Ok(reactor.park(timeout, &mut woken))
+            };
             shared.finish_park();
             turn
         } else {

@@ -144,4 +144,5 @@ pub mod __private {
 pub mod __loom {
     pub use crate::blocking::Pool;
     pub use crate::handle::Probe;
+    pub use crate::park::sleep_in_poll;
 }

@@ -18,26 +18,30 @@
 //!
 //! # The sleep handshake (no lost wakeups)
 //!
-//! When the loop has nothing to run it sleeps in the reactor. A wake from
-//! another thread must then interrupt that sleep, but interrupting costs a
-//! syscall, so a waker does it only when the loop is asleep or about to be.
-//! The `sleeping` flag decides, and the order of steps is what makes it safe:
+//! When the loop has nothing to run it sleeps, in one of two beds: in the
+//! reactor's OS poll when it watches sockets, or on its thread's park token
+//! when it watches none (a futex: cheaper to sleep on and to wake from; see
+//! `Reactor::park`). A wake from another thread must then end that sleep,
+//! but ringing costs a syscall, so a waker rings only when the loop is
+//! asleep or about to be. The `sleeping` word decides, and says which bell
+//! to ring; the order of steps is what makes it safe:
 //!
 //! ```text
 //!   loop thread (prepare_park)          waking thread (push_remote)
-//!   1. sleeping = true                   a. lock; push task; unlock
-//!   2. lock; queue empty? unlock         b. if sleeping.swap(false): interrupt
-//!   3. if empty: sleep in the reactor
+//!   1. sleeping = IN_POLL or PARKED      a. lock; push task; unlock
+//!   2. lock; queue empty? unlock         b. match sleeping.swap(AWAKE):
+//!   3. if empty: sleep in that bed          IN_POLL: interrupt the poll
+//!                                           PARKED: unpark the thread
 //! ```
 //!
 //! Either the loop's lock in step 2 comes after the waker's unlock in step a,
 //! and the loop sees the task and does not sleep; or it comes before, so
-//! step 1 happened before step b, the waker sees `sleeping == true`, and
-//! interrupts. The reactor's interrupt is sticky (an eventfd), so an
-//! interrupt sent between steps 2 and 3 still ends the sleep. Only the first
-//! waker to see `sleeping` pays for the syscall: `swap(false)` hands the job
-//! to exactly one of them. The loom model `cross_thread_wake_vs_park` in
-//! `runtime/tests/loom.rs` checks every interleaving of this.
+//! step 1 happened before step b, the waker sees the bed, and rings its
+//! bell. Both bells are sticky (an eventfd; the thread's park token), so a
+//! ring between steps 2 and 3 still ends the sleep. Only the first waker to
+//! see the bed pays for the syscall: `swap(AWAKE)` hands the job to exactly
+//! one of them. The loom model `cross_thread_wake_vs_park` in
+//! `runtime/tests/loom.rs` checks every interleaving of this, in each bed.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -49,10 +53,17 @@ use std::task::Waker;
 use crate::park::Interrupter;
 #[cfg(loom)]
 use crate::park::Reactor;
-use crate::shim::{lock, thread_local, AtomicBool, Mutex, Ordering};
+use crate::shim::{lock, thread_local, AtomicUsize, Mutex, Ordering};
 use crate::task::{Schedule, TaskRef};
 #[cfg(not(loom))]
 use reactor::{Interrupter, Reactor};
+
+/// The loop is awake (or about to look at its queues): a waker rings no bell.
+const AWAKE: usize = 0;
+/// The loop sleeps, or is deciding to, in the reactor's OS poll.
+const IN_POLL: usize = 1;
+/// The loop sleeps, or is deciding to, on its thread's park token.
+const PARKED: usize = 2;
 
 /// What the loop must do for a handle (a socket, a timer) dropped on a
 /// thread that is not the loop's: free its entry in the reactor, on the
@@ -65,10 +76,11 @@ pub(crate) type Release = Box<dyn FnOnce(&mut Reactor) -> [Option<Waker>; 2] + S
 /// Shared through `Arc` by the loop and by every task (and so every waker).
 pub(crate) struct Shared {
     injected: Mutex<Injected>,
-    /// True while the loop is asleep in the reactor or deciding to sleep.
-    /// Set by the loop, cleared by the loop or by the one waker that
-    /// interrupts it (see the module docs for the handshake).
-    sleeping: AtomicBool,
+    /// Where the loop sleeps (`IN_POLL`, `PARKED`) while it is asleep or
+    /// deciding to sleep; `AWAKE` otherwise. Set by the loop, cleared by the
+    /// loop or by the one waker that rings for it (see the module docs for
+    /// the handshake).
+    sleeping: AtomicUsize,
     interrupter: Interrupter,
     local: OnLoopThread<Local>,
 }
@@ -91,7 +103,7 @@ impl Shared {
     pub(crate) fn new(interrupter: Interrupter) -> Arc<Shared> {
         Arc::new(Shared {
             injected: Mutex::new(Injected::default()),
-            sleeping: AtomicBool::new(false),
+            sleeping: AtomicUsize::new(AWAKE),
             interrupter,
             local: OnLoopThread::new(Local {
                 queue: RefCell::new(VecDeque::new()),
@@ -175,32 +187,36 @@ impl Shared {
     }
 
     fn interrupt_if_sleeping(&self) {
-        // SeqCst pairs with the loop's `sleeping.store(true)` in
-        // `prepare_park`; the mutex above already orders the two sides, the
-        // strong ordering is a second belt for readers who skip that proof.
-        if self.sleeping.swap(false, Ordering::SeqCst) {
-            self.interrupter.interrupt();
+        // SeqCst pairs with the loop's store of its bed in `prepare_park`;
+        // the mutex above already orders the two sides, the strong ordering
+        // is a second belt for readers who skip that proof.
+        match self.sleeping.swap(AWAKE, Ordering::SeqCst) {
+            IN_POLL => self.interrupter.interrupt(),
+            PARKED => self.interrupter.unpark(),
+            _ => {} // awake: it will see the queue without help
         }
     }
 
     /// Step 1 and 2 of the handshake: announce that the loop wants to sleep,
-    /// then look once more for work. Returns true when the loop may sleep;
-    /// it must call [`Shared::finish_park`] after it wakes.
-    pub(crate) fn prepare_park(&self) -> bool {
-        self.sleeping.store(true, Ordering::SeqCst);
+    /// and where (`in_poll`: the reactor's OS poll; otherwise parked), then
+    /// look once more for work. Returns true when the loop may sleep; it
+    /// must call [`Shared::finish_park`] after it wakes.
+    pub(crate) fn prepare_park(&self, in_poll: bool) -> bool {
+        let bed = if in_poll { IN_POLL } else { PARKED };
+        self.sleeping.store(bed, Ordering::SeqCst);
         let injected = lock(&self.injected);
         let idle =
             injected.tasks.is_empty() && !injected.main_woken && injected.released.is_empty();
         drop(injected);
         if !idle {
-            self.sleeping.store(false, Ordering::SeqCst);
+            self.sleeping.store(AWAKE, Ordering::SeqCst);
         }
         idle
     }
 
-    /// The loop is awake again: wakes from now on need no interrupt.
+    /// The loop is awake again: wakes from now on need no bell.
     pub(crate) fn finish_park(&self) {
-        self.sleeping.store(false, Ordering::SeqCst);
+        self.sleeping.store(AWAKE, Ordering::SeqCst);
     }
 
     /// Moves every wake other threads queued into the local queue, and
@@ -253,7 +269,7 @@ impl futures_task::ArcWake for Shared {
 }
 
 /// The local queue's room kept after a burst empties it: 16,384 tasks
-/// (256 KiB), more than most loops ever hold at once.
+/// (128 KiB), more than most loops ever hold at once.
 const KEEP_CAPACITY: usize = 16 * 1024;
 
 /// The part of a loop only its own thread touches.

@@ -52,9 +52,11 @@ fn woken_from_another_thread(
 
 /// The wake races the loop going to sleep: however they interleave, the loop
 /// must wake up and finish (a lost wakeup is a deadlock, which loom reports).
+/// Asleep in the OS poll (a loop that watches sockets).
 #[test]
 fn cross_thread_wake_vs_park() {
     loom::model(|| {
+        runtime::__loom::sleep_in_poll(true);
         let flag = Arc::new(AtomicBool::new(false));
         let polls = Arc::new(AtomicUsize::new(0));
         let spawned = Rc::new(RefCell::new(None));
@@ -69,10 +71,32 @@ fn cross_thread_wake_vs_park() {
     });
 }
 
-/// The same race for the main future, whose waker takes its own path.
+/// The same race, with the loop parked on its thread (it watches no
+/// socket): the waker must ring the park bell, not the poll's.
+#[test]
+fn cross_thread_wake_vs_park_on_the_thread() {
+    loom::model(|| {
+        runtime::__loom::sleep_in_poll(false);
+        let flag = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let spawned = Rc::new(RefCell::new(None));
+        runtime::block_on({
+            let spawned = spawned.clone();
+            async move {
+                let task = runtime::spawn(woken_from_another_thread(flag, polls, spawned));
+                task.await.unwrap();
+            }
+        });
+        spawned.borrow_mut().take().unwrap().join().unwrap();
+    });
+}
+
+/// The same race for the main future, whose waker takes its own path (the
+/// loop parked on its thread, as with no socket).
 #[test]
 fn cross_thread_wake_of_the_main_future_vs_park() {
     loom::model(|| {
+        runtime::__loom::sleep_in_poll(false);
         let flag = Arc::new(AtomicBool::new(false));
         let polls = Arc::new(AtomicUsize::new(0));
         let spawned = Rc::new(RefCell::new(None));
