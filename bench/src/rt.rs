@@ -98,17 +98,30 @@ impl Rt for Tokio {
 pub struct Smol;
 
 thread_local! {
-    static SMOL: smol::LocalExecutor<'static> = const { smol::LocalExecutor::new() };
+    /// The executor of the `block_on` running now. A fresh one each time,
+    /// as looplet and tokio get a fresh runtime: one kept for the whole
+    /// run would keep its task slab grown by earlier lines, and lines that
+    /// count heap bytes would not count smol's.
+    static SMOL: std::cell::RefCell<Option<std::rc::Rc<smol::LocalExecutor<'static>>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 impl Rt for Smol {
     type Handle<T: 'static> = smol::Task<T>;
 
     fn block_on<F: Future + 'static>(future: F) -> F::Output {
-        SMOL.with(|ex| smol::block_on(ex.run(future)))
+        let ex = std::rc::Rc::new(smol::LocalExecutor::new());
+        SMOL.with(|current| *current.borrow_mut() = Some(ex.clone()));
+        let output = smol::block_on(ex.run(future));
+        SMOL.with(|current| current.borrow_mut().take());
+        output
     }
     fn spawn<F: Future + 'static>(future: F) -> Self::Handle<F::Output> {
-        SMOL.with(|ex| ex.spawn(future))
+        SMOL.with(|current| {
+            let current = current.borrow();
+            let ex = current.as_ref().expect("Smol::spawn inside Smol::block_on");
+            ex.spawn(future)
+        })
     }
     fn yield_now() -> impl Future<Output = ()> {
         smol::future::yield_now()
