@@ -70,6 +70,9 @@ pub struct Turn {
     /// How many of the wakers `turn` gathered came from sockets; they come
     /// first, the timers' after them.
     pub socket_wakers: usize,
+    /// The loop slept on its thread's park token ([`Reactor::park`]), not
+    /// in the OS poll: a park cannot tell who woke it.
+    pub parked: bool,
 }
 
 impl Reactor {
@@ -190,6 +193,7 @@ impl Reactor {
         Turn {
             timeout,
             timers_fired,
+            parked: true,
             ..Turn::default()
         }
     }

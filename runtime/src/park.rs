@@ -97,6 +97,7 @@ impl Reactor {
         self.sleep(timeout, |bells| &mut bells.park);
         Turn {
             timeout,
+            parked: true,
             ..Turn::default()
         }
     }

@@ -97,7 +97,7 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 }
 
 // ANCHOR: state
-/// The task's state word: four flags in the low bits, and above them the
+/// The task's state word: five flags in the low bits, and above them the
 /// number of references to the task. The only part of a task that other
 /// threads change, which is why it is the one atomic in the header.
 pub(crate) struct State(AtomicUsize);
@@ -116,8 +116,11 @@ const CANCEL_REQUESTED: usize = 0b100;
 /// A `JoinHandle` still exists and may want the output. Cleared when the
 /// handle is dropped. Loop thread only, like `CANCEL_REQUESTED`.
 const JOIN_INTEREST: usize = 0b1000;
-/// One reference: the count sits above the four flags.
-const REF_ONE: usize = 0b1_0000;
+/// The task is COMPLETE and its output waits in `stage` for the
+/// `JoinHandle`. Loop thread only, like `CANCEL_REQUESTED`.
+const OUTPUT: usize = 0b1_0000;
+/// One reference: the count sits above the five flags.
+const REF_ONE: usize = 0b10_0000;
 
 impl State {
     /// A new task's word: scheduled, wanted by its handle, and `refs`
@@ -160,7 +163,8 @@ impl State {
         self.0.load(Ordering::Acquire) & COMPLETE != 0
     }
 
-    /// The loop-thread-only flags (`CANCEL_REQUESTED`, `JOIN_INTEREST`).
+    /// The loop-thread-only flags (`CANCEL_REQUESTED`, `JOIN_INTEREST`,
+    /// `OUTPUT`).
     /// Relaxed: only the loop's thread sets or reads them, so
     /// there is nothing to order with.
     #[inline]
@@ -396,13 +400,19 @@ struct TaskCell<F: Future, S> {
     stage: UnsafeCell<Stage<F>>,
 }
 
-/// Where the task is in its life. Loop thread only, like the future itself.
-enum Stage<F: Future> {
-    Pending(F),
-    Finished(Result<F::Output, JoinError>),
-    /// The output was taken by the `JoinHandle`, or dropped because nobody
-    /// wanted it, or the loop ended.
-    Consumed,
+/// The future, and later its output, in the same bytes. Which one is there
+/// is told by the state word, which the loop keeps anyway, so the stage
+/// needs no tag of its own:
+///
+/// - not COMPLETE: the future;
+/// - COMPLETE and OUTPUT: the output, waiting for the `JoinHandle`;
+/// - COMPLETE alone: nothing (the output was taken, or dropped because
+///   nobody wanted it, or the loop ended).
+///
+/// Loop thread only, like the future itself.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, JoinError>>,
 }
 // ANCHOR_END: cell
 
@@ -430,7 +440,9 @@ where
             join_waker: Cell::new(None),
         },
         scheduler,
-        stage: UnsafeCell::new(Stage::Pending(future)),
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
     });
     // SAFETY: `Box::into_raw` never returns null.
     let cell = unsafe { NonNull::new_unchecked(Box::into_raw(cell)) };
@@ -481,6 +493,17 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
         f(stage)
     }
 
+    /// Takes the output out of the stage, if it is there.
+    fn take_stored_output(&self) -> Option<Result<F::Output, JoinError>> {
+        if !self.header.state.has_flag(OUTPUT) {
+            return None;
+        }
+        self.header.state.set_flag(OUTPUT, false);
+        // SAFETY: OUTPUT said the output is the live field; with the flag
+        // cleared, nothing will read or drop it again.
+        Some(self.with_stage(|stage| unsafe { ManuallyDrop::take(&mut stage.output) }))
+    }
+
     /// The answer of a run in which the task completed.
     fn completed(&self) -> Ran {
         Ran::Completed {
@@ -496,10 +519,12 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
     fn finish(&self, result: Result<F::Output, JoinError>) {
         let keep = self.header.state.has_flag(JOIN_INTEREST);
         let unwanted = if keep {
-            self.with_stage(|stage| *stage = Stage::Finished(result));
+            // The future's bytes are dead (dropped in place): the output
+            // takes them.
+            self.with_stage(|stage| stage.output = ManuallyDrop::new(result));
+            self.header.state.set_flag(OUTPUT, true);
             None
         } else {
-            self.with_stage(|stage| *stage = Stage::Consumed);
             Some(result)
         };
         self.header.state.complete();
@@ -539,13 +564,11 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
         let mut cx = Context::from_waker(&waker);
         // ANCHOR: pin_and_poll
         let poll = this.with_stage(|stage| {
-            let Stage::Pending(future) = stage else {
-                unreachable!("a task is polled only while its future is pending")
-            };
-            // SAFETY: the future lives inside the task's heap allocation and
-            // is never moved out of it: it is dropped in place by assigning a
-            // new stage, which is what `Pin` requires.
-            let future = unsafe { Pin::new_unchecked(future) };
+            // SAFETY: not COMPLETE (checked above), so the future is the
+            // stage's live field. It lives inside the task's heap allocation
+            // and is never moved out of it: it is dropped in place, by
+            // `drop_future`, which is what `Pin` requires.
+            let future = unsafe { Pin::new_unchecked(&mut *stage.future) };
             // A panic in one task must not take the loop down with it.
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))
         });
@@ -589,19 +612,13 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
         let out = unsafe { &mut *out.cast::<Option<Result<F::Output, JoinError>>>() };
         // SAFETY: (caller) the vtable that led here was made for this type.
         let this = unsafe { Self::of(task) };
-        if let Stage::Finished(result) =
-            this.with_stage(|stage| std::mem::replace(stage, Stage::Consumed))
-        {
-            *out = Some(result);
-        }
+        *out = this.take_stored_output();
     }
 
     unsafe fn drop_output(task: &TaskRef) {
         // SAFETY: (caller) the vtable that led here was made for this type.
         let this = unsafe { Self::of(task) };
-        if let Stage::Finished(result) =
-            this.with_stage(|stage| std::mem::replace(stage, Stage::Consumed))
-        {
+        if let Some(result) = this.take_stored_output() {
             drop_unwanted(&this.header, result);
         }
     }
@@ -613,6 +630,23 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
     }
 }
 
+/// A union drops nothing by itself. By the time the last reference goes,
+/// the loop has always emptied the stage (see "Who may touch what"), so
+/// this finds nothing; it is here so that the stage, like any field, is
+/// never leaked by the cell's own drop.
+impl<F: Future, S> Drop for TaskCell<F, S> {
+    fn drop(&mut self) {
+        let stage = self.stage.get_mut();
+        if !self.header.state.is_complete() {
+            // SAFETY: not COMPLETE: the future is the live field.
+            unsafe { ManuallyDrop::drop(&mut stage.future) }
+        } else if self.header.state.has_flag(OUTPUT) {
+            // SAFETY: OUTPUT: the output is the live field.
+            unsafe { ManuallyDrop::drop(&mut stage.output) }
+        }
+    }
+}
+
 // ANCHOR: drop_future
 /// Drops the future where it lies, catching a panic from its destructor so
 /// one bad `Drop` cannot take the loop down either.
@@ -621,11 +655,15 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
 /// pinned value must be dropped in place, never moved first. An `async`
 /// block waiting on `queue.get()` holds the queue and a `Get` that points at
 /// it; moved before it is dropped, the `Get` would point at the old place.
-/// Assigning the new stage drops the old one in place (and still stores
-/// `Consumed` if that destructor panics).
+/// `ManuallyDrop::drop` runs the destructor on the value where it is. Its
+/// caller marks the task COMPLETE next, so the dead bytes are never read as
+/// a future again, even if that destructor panicked.
 fn drop_future<F: Future + 'static, S: Schedule>(task: &TaskCell<F, S>) {
     task.with_stage(|stage| {
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+        // SAFETY: the callers (`run`, `shutdown`) drop the future only while
+        // the task is not COMPLETE, so it is the live field, and only once.
+        let in_place = || unsafe { ManuallyDrop::drop(&mut stage.future) };
+        let _ = panic::catch_unwind(AssertUnwindSafe(in_place));
     });
 }
 // ANCHOR_END: drop_future

@@ -105,5 +105,10 @@ pub(crate) fn describe_turn(turn: &reactor::Turn) -> String {
     if turn.interrupted {
         what.push("woken by another thread".into());
     }
-    format!("the OS poll, with {waited}, returned: {}", what.join(", "))
+    let bed = if turn.parked {
+        "the park (no socket to watch)"
+    } else {
+        "the OS poll"
+    };
+    format!("{bed}, with {waited}, returned: {}", what.join(", "))
 }
