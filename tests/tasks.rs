@@ -583,9 +583,11 @@ fn a_task_future_is_dropped_in_place_not_moved() {
 /// The same promise, checked where `drop_future` cannot hide a failure. It
 /// catches a panic from a destructor (one bad `Drop` must not take the loop
 /// down), so if a future were moved before its drop, the `assert!` above
-/// would panic unseen, and the queue case would read stale memory that only
-/// Miri reports. Here the destructor only writes down what it saw, and the
-/// test reads it after the loop.
+/// would panic unseen, and the queue case would read stale memory (which
+/// Miri reports only if the move also broke a rule of references: a move
+/// by byte copy, such as `ManuallyDrop::take`, does not). Here the
+/// destructor only writes down what it saw, and the test reads it after the
+/// loop.
 #[test]
 fn a_task_future_is_dropped_at_the_address_it_was_polled_at() {
     use std::marker::PhantomPinned;
