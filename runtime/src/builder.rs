@@ -21,6 +21,8 @@ pub struct Builder {
     thread_keep_alive: Duration,
     slow_poll_threshold: Option<Duration>,
     reports: Sink,
+    #[cfg(feature = "explore")]
+    explore_seed: Option<u64>,
 }
 
 impl Default for Builder {
@@ -30,6 +32,8 @@ impl Default for Builder {
             thread_keep_alive: Duration::from_secs(10),
             slow_poll_threshold: None,
             reports: Sink::default(),
+            #[cfg(feature = "explore")]
+            explore_seed: None,
         }
     }
 }
@@ -111,6 +115,16 @@ impl Builder {
         self
     }
 
+    /// Ready tasks run in the order `seed` chooses instead of first in,
+    /// first out: a different order for each seed, the same order every
+    /// time for one seed (see [`explore`](crate::explore)). With the cargo
+    /// feature `explore`; for tests.
+    #[cfg(feature = "explore")]
+    pub fn explore_seed(&mut self, seed: u64) -> &mut Self {
+        self.explore_seed = Some(seed);
+        self
+    }
+
     /// Makes the loop: opens its poller. Fails if a setting is invalid, or
     /// if the OS refuses (the process is out of file descriptors, for one).
     pub fn build(&mut self) -> io::Result<Runtime> {
@@ -121,12 +135,17 @@ impl Builder {
                  thread to run spawn_blocking jobs; pass 1 or more",
             ));
         }
-        Runtime::with_settings(
+        let runtime = Runtime::with_settings(
             self.blocking_threads,
             self.thread_keep_alive,
             self.slow_poll_threshold,
             self.reports.clone(),
-        )
+        )?;
+        #[cfg(feature = "explore")]
+        if let Some(seed) = self.explore_seed {
+            runtime.explore(seed);
+        }
+        Ok(runtime)
     }
 }
 

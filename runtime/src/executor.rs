@@ -283,6 +283,16 @@ pub(crate) fn in_loop() -> bool {
         .unwrap_or(false)
 }
 
+/// The running loop's exploration, if it explores: its seed, the choices
+/// made so far, and their trail (see `choose.rs`). `None` outside a loop.
+#[cfg(feature = "explore")]
+pub(crate) fn explored() -> Option<(u64, u64, u64)> {
+    let core = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()??;
+    core.shared.local().explored()
+}
+
 /// Calls `f` with the loop running on this thread, or panics naming `what`.
 #[track_caller]
 pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
@@ -298,6 +308,12 @@ pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
 }
 
 impl Runtime {
+    /// Lets `seed` choose the order of ready tasks from now on.
+    #[cfg(feature = "explore")]
+    pub(crate) fn explore(&self, seed: u64) {
+        self.core.shared.local().explore(seed);
+    }
+
     /// A loop with these settings (checked by `Builder::build`, which calls
     /// this; `Runtime::new` is in `builder.rs`, beside the defaults).
     pub(crate) fn with_settings(

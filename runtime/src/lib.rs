@@ -55,6 +55,8 @@
 //!   waits on (`tasks()`), slow-poll warnings, the watchdog, `LOOPLET_TRACE`,
 //!   and where reports go. The core calls it through the hooks listed in
 //!   `observe/mod.rs`.
+//! - `choose.rs` (with the feature `explore`): the seeded choice of the
+//!   next ready task, and the generator behind it.
 //! - `task.rs`: a task in one allocation, its state word, its waker;
 //!   `table.rs`: the loop's list of live tasks; `join.rs`: `JoinHandle`.
 //! - `queue.rs`: the local and injection run queues, and the sleep handshake.
@@ -64,7 +66,7 @@
 //!   `sync/waiters.rs`, `sync/queue.rs`, `semaphore.rs`, `event.rs`:
 //!   asyncio's coordination tools on one fair wait list.
 //! - `executor.rs`: the loop itself: `block_on`, `spawn`, `spawn_blocking`;
-//!   `builder.rs`: its settings.
+//!   `builder.rs`: its settings; `explore.rs` (feature `explore`): seeds.
 //! - `handle.rs`: the loop as a socket or timer holds it, `Send + Sync`:
 //!   used only on the loop's thread, released through the loop from any.
 //! - `gather.rs`, `yield_now.rs`: small futures built on the pieces above;
@@ -84,11 +86,15 @@
 
 mod blocking;
 mod builder;
+#[cfg(feature = "explore")]
+mod choose;
 mod contain;
 mod context;
 mod coop;
 mod error;
 mod executor;
+#[cfg(all(feature = "explore", not(loom)))]
+pub mod explore;
 #[cfg(not(loom))]
 pub mod fs;
 mod gather;

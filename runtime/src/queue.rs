@@ -108,6 +108,8 @@ impl Shared {
             local: OnLoopThread::new(Local {
                 queue: RefCell::new(VecDeque::new()),
                 main_woken: Cell::new(false),
+                #[cfg(feature = "explore")]
+                chooser: RefCell::new(None),
             }),
         })
     }
@@ -276,6 +278,10 @@ const KEEP_CAPACITY: usize = 16 * 1024;
 pub(crate) struct Local {
     queue: RefCell<VecDeque<TaskRef>>,
     main_woken: Cell<bool>,
+    /// With a seed (`Builder::explore_seed`), picks the next task instead
+    /// of FIFO. Without the feature, the field and its check do not exist.
+    #[cfg(feature = "explore")]
+    chooser: RefCell<Option<crate::choose::Chooser>>,
 }
 
 impl Local {
@@ -286,9 +292,21 @@ impl Local {
 
     /// The next task to run. The `RefCell` borrow ends before the task runs,
     /// so the task may wake others (and itself) while it is polled.
+    // ANCHOR: pop
     #[inline]
     pub(crate) fn pop(&self) -> Option<TaskRef> {
         let mut queue = self.queue.borrow_mut();
+        // The loop's one choice point (see `choose.rs`): FIFO, unless a
+        // seed chooses.
+        #[cfg(feature = "explore")]
+        let task = match self.chooser.borrow_mut().as_mut() {
+            Some(chooser) => {
+                let index = chooser.pick(queue.len());
+                queue.remove(index)
+            }
+            None => queue.pop_front(),
+        };
+        #[cfg(not(feature = "explore"))]
         let task = queue.pop_front();
         if task.is_none() && queue.capacity() > KEEP_CAPACITY {
             // A burst is over: give back what it grew, keep what a busy
@@ -296,6 +314,21 @@ impl Local {
             queue.shrink_to(KEEP_CAPACITY);
         }
         task
+    }
+    // ANCHOR_END: pop
+
+    /// From now on, `pop` lets `seed` choose among the ready tasks.
+    #[cfg(feature = "explore")]
+    pub(crate) fn explore(&self, seed: u64) {
+        *self.chooser.borrow_mut() = Some(crate::choose::Chooser::new(seed));
+    }
+
+    /// The chooser's seed, decisions so far, and trail (see `choose.rs`).
+    #[cfg(feature = "explore")]
+    pub(crate) fn explored(&self) -> Option<(u64, u64, u64)> {
+        let chooser = self.chooser.borrow();
+        let chooser = chooser.as_ref()?;
+        Some((chooser.seed(), chooser.decisions(), chooser.trail()))
     }
 
     /// Takes the main future's wake flag: true means "poll it now".
