@@ -137,3 +137,108 @@ fn an_order_bug_passes_first_in_first_out_and_a_seed_finds_it() {
     // And that seed fails again: it replays.
     assert!(!loaded_once(Some(seed)), "seed {seed} did not replay");
 }
+
+/// The cache test as a body for `explore::check`: it fails when the value
+/// was loaded twice.
+async fn cache_loads_once() {
+    let cache = Rc::new(Cache {
+        value: Cell::new(None),
+        loads: Cell::new(0),
+    });
+    let first = spawn({
+        let cache = cache.clone();
+        async move { cache.get().await }
+    });
+    let later = spawn({
+        let cache = cache.clone();
+        async move {
+            yield_now().await;
+            cache.get().await
+        }
+    });
+    first.await.unwrap();
+    later.await.unwrap();
+    assert_eq!(cache.loads.get(), 1, "the value was loaded twice");
+}
+
+/// What `check` panicked with.
+fn check_failure(runs: usize, test: fn() -> std::pin::Pin<Box<dyn Future<Output = ()>>>) -> String {
+    let outcome = std::panic::catch_unwind(|| runtime::explore::check(runs, test));
+    let payload = outcome.expect_err("check should have failed");
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(_) => panic!("check's panic is a String"),
+    }
+}
+
+use std::future::Future;
+
+#[test]
+fn check_finds_the_order_bug_and_names_the_seed_and_the_replay() {
+    let message = check_failure(100, || Box::pin(cache_loads_once()));
+    assert!(message.contains("the test failed with seed "), "{message}");
+    assert!(message.contains("the value was loaded twice"), "{message}");
+    assert!(message.contains("scheduling choices"), "{message}");
+    assert!(
+        message.contains("LOOPLET_SEED=") && message.contains("cargo test"),
+        "{message}"
+    );
+}
+
+/// Run by the next test in a child process, with `LOOPLET_SEED` set: the
+/// replay of a failing seed. Ignored in a normal run.
+#[test]
+#[ignore = "run by the_replay_line_reproduces_the_failure, with LOOPLET_SEED set"]
+fn replay_target() {
+    runtime::explore::check(100, cache_loads_once);
+}
+
+#[test]
+fn the_replay_line_reproduces_the_failure() {
+    let message = check_failure(100, || Box::pin(cache_loads_once()));
+    let seed: u64 = message
+        .split("LOOPLET_SEED=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| panic!("no seed in the replay line: {message}"));
+    // The replay line's command, as this test binary runs it: the one test,
+    // with the seed in the environment.
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "replay_target",
+            "--exact",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
+        .env("LOOPLET_SEED", seed.to_string())
+        .output()
+        .unwrap();
+    let output = String::from_utf8_lossy(&child.stdout).to_string()
+        + &String::from_utf8_lossy(&child.stderr);
+    assert!(!child.status.success(), "the replay passed:\n{output}");
+    assert!(
+        output.contains(&format!("the test failed with seed {seed},")),
+        "the replay did not fail on seed {seed}:\n{output}"
+    );
+    // One seed only: the replay made the same choices as the failure.
+    assert!(!output.contains("cannot be replayed"), "{output}");
+}
+
+#[test]
+fn a_test_that_depends_on_more_than_the_seed_is_reported_as_such() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    // Fails on its first run only: what a test reading the real clock or
+    // real randomness does.
+    let message = check_failure(5, || {
+        Box::pin(async {
+            if RUNS.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("first run only");
+            }
+        })
+    });
+    assert!(message.contains("seed 0"), "{message}");
+    assert!(message.contains("cannot be replayed"), "{message}");
+    assert!(message.contains("passed"), "{message}");
+}

@@ -42,16 +42,16 @@ impl SplitMix64 {
 
 /// Picks the next ready task for a loop that explores, and remembers what
 /// it picked, so a run can be named (by its seed) and checked (by its
-/// decisions).
+/// choices).
 #[derive(Debug, Clone)]
 pub(crate) struct Chooser {
     seed: u64,
     rng: SplitMix64,
-    /// Choices made among two or more ready tasks.
-    decisions: u64,
-    /// A hash of every choice, in order: two runs of one seed that made the
-    /// same choices have the same hash.
-    trail: u64,
+    /// Every choice made among two or more ready tasks, as (index, how many
+    /// were ready), in order: two runs of one seed that made the same
+    /// choices have the same list, and where they part is where something
+    /// else than the seed (real time, real randomness) changed the run.
+    picks: Vec<(u32, u32)>,
 }
 
 impl Chooser {
@@ -59,8 +59,7 @@ impl Chooser {
         Chooser {
             seed,
             rng: SplitMix64::new(seed),
-            decisions: 0,
-            trail: 0,
+            picks: Vec::new(),
         }
     }
 
@@ -70,8 +69,8 @@ impl Chooser {
             return 0; // no choice to make
         }
         let index = self.rng.below(ready);
-        self.decisions += 1;
-        self.trail = (self.trail ^ (index as u64 + 1)).wrapping_mul(0x0100_0000_01B3);
+        let saturated = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.picks.push((saturated(index), saturated(ready)));
         index
     }
 
@@ -79,12 +78,9 @@ impl Chooser {
         self.seed
     }
 
-    pub(crate) fn decisions(&self) -> u64 {
-        self.decisions
-    }
-
-    pub(crate) fn trail(&self) -> u64 {
-        self.trail
+    /// The choices so far, in order.
+    pub(crate) fn picks(&self) -> &[(u32, u32)] {
+        &self.picks
     }
 }
 
@@ -116,6 +112,6 @@ mod tests {
     fn one_ready_task_is_no_decision() {
         let mut chooser = Chooser::new(1);
         assert_eq!(chooser.pick(1), 0);
-        assert_eq!(chooser.decisions(), 0);
+        assert!(chooser.picks().is_empty());
     }
 }

@@ -283,14 +283,13 @@ pub(crate) fn in_loop() -> bool {
         .unwrap_or(false)
 }
 
-/// The running loop's exploration, if it explores: its seed, the choices
-/// made so far, and their trail (see `choose.rs`). `None` outside a loop.
+/// The running loop's seed, if it explores. `None` outside a loop.
 #[cfg(feature = "explore")]
-pub(crate) fn explored() -> Option<(u64, u64, u64)> {
+pub(crate) fn explore_seed() -> Option<u64> {
     let core = CURRENT
         .try_with(|current| current.borrow().clone())
         .ok()??;
-    core.shared.local().explored()
+    core.shared.local().explore_seed()
 }
 
 /// Calls `f` with the loop running on this thread, or panics naming `what`.
@@ -312,6 +311,12 @@ impl Runtime {
     #[cfg(feature = "explore")]
     pub(crate) fn explore(&self, seed: u64) {
         self.core.shared.local().explore(seed);
+    }
+
+    /// This loop's seed and the choices it made so far, if it explores.
+    #[cfg(feature = "explore")]
+    pub(crate) fn explored(&self) -> Option<(u64, Vec<(u32, u32)>)> {
+        self.core.shared.local().explored()
     }
 
     /// A loop with these settings (checked by `Builder::build`, which calls

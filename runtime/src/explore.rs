@@ -2,6 +2,13 @@
 //! loop in an order a seed chooses, so that a bug which depends on that
 //! order shows on demand, and a failing seed replays the same run.
 //!
+//! A single-threaded loop has one source of nondeterminism user code can
+//! trip over: which ready task runs next. looplet's loop takes them first
+//! in, first out, like asyncio's; a program that is only correct in that
+//! order passes every test and fails the day the order changes. With a
+//! seed, the loop's one choice point (`choose.rs`) picks instead, and
+//! [`check`] runs a test under many seeds.
+//!
 //! ```
 //! use std::cell::RefCell;
 //! use std::rc::Rc;
@@ -20,11 +27,164 @@
 //! };
 //! assert_eq!(order_of(37), order_of(37)); // a seed replays its order
 //! ```
-//!
-//! How the loop chooses is in `choose.rs`, where the choice is made.
+
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::builder::Builder;
 
 /// The seed of the loop running on this thread, if it explores (it was
 /// built with `Builder::explore_seed`); `None` otherwise, and outside a loop.
 pub fn seed() -> Option<u64> {
-    crate::executor::explored().map(|(seed, _, _)| seed)
+    crate::executor::explore_seed()
+}
+
+// ANCHOR: check
+/// Runs `test` on a fresh loop for each of `runs` seeds (0, 1, 2, ...), and
+/// panics at the first seed whose run fails, naming the seed, how many
+/// scheduling choices the run made, and a command that replays it.
+///
+/// `LOOPLET_SEEDS=n` runs `n` seeds instead of `runs`; `LOOPLET_SEED=s`
+/// runs seed `s` alone (the replay). Before it reports a failure, `check`
+/// runs the failing seed once more: if the second run makes different
+/// choices, the test depends on something besides the seed (the real
+/// clock, real randomness, another thread), and the message says at which
+/// choice the two runs parted.
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// // Passes under every order: the two tasks only add.
+/// runtime::explore::check(20, || async {
+///     let total = Rc::new(Cell::new(0));
+///     let tasks: Vec<_> = (1..=2)
+///         .map(|n| {
+///             let total = total.clone();
+///             runtime::spawn(async move { total.set(total.get() + n) })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     assert_eq!(total.get(), 3);
+/// });
+/// ```
+#[track_caller]
+pub fn check<F, Fut>(runs: usize, test: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for seed in seeds(runs) {
+        let Err(failure) = run_seed(seed, &test) else {
+            continue;
+        };
+        let again = run_seed(seed, &test);
+        let replay = replay_line(seed);
+        let message = match &again {
+            Err(second) if second.picks == failure.picks => format!(
+                "explore::check: the test failed with seed {seed}, after {} scheduling \
+                 choices: {}\nreplay it: {replay}\n(add LOOPLET_TRACE=1 to watch each poll)",
+                failure.picks.len(),
+                failure.message
+            ),
+            _ => {
+                let second = match &again {
+                    Ok(picks) | Err(Failure { picks, .. }) => picks,
+                };
+                format!(
+                    "explore::check: the test failed with seed {seed} ({}), but a second \
+                     run of that seed {}: the test depends on something the seed does not \
+                     choose (the real clock, real randomness, another thread), so its \
+                     failure cannot be replayed. The runs parted at scheduling choice {}.",
+                    failure.message,
+                    if again.is_ok() {
+                        "passed"
+                    } else {
+                        "failed differently"
+                    },
+                    first_difference(&failure.picks, second),
+                )
+            }
+        };
+        panic!("{message}");
+    }
+}
+// ANCHOR_END: check
+
+/// A failed run: the panic's message, and the choices made until then.
+struct Failure {
+    message: String,
+    picks: Vec<(u32, u32)>,
+}
+
+/// The seeds to run: `LOOPLET_SEED` alone, or `LOOPLET_SEEDS` (or `runs`)
+/// of them from 0.
+fn seeds(runs: usize) -> Vec<u64> {
+    let number = |name: &str| {
+        let text = std::env::var(name).ok()?;
+        match text.trim().parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                panic!("{name}={text:?} is not a number: give a whole number, such as {name}=37")
+            }
+        }
+    };
+    if let Some(seed) = number("LOOPLET_SEED") {
+        return vec![seed];
+    }
+    let runs = number("LOOPLET_SEEDS").map_or(runs as u64, |n| n);
+    (0..runs).collect()
+}
+
+/// One run of `test` on a fresh loop that `seed` schedules: its choices if
+/// it passed, or how it failed.
+fn run_seed<F, Fut>(seed: u64, test: &F) -> Result<Vec<(u32, u32)>, Failure>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let runtime = Builder::new()
+        .explore_seed(seed)
+        .build()
+        .expect("explore::check could not make a loop");
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(test())));
+    let picks = runtime
+        .explored()
+        .map(|(_, picks)| picks)
+        .unwrap_or_default();
+    match outcome {
+        Ok(()) => Ok(picks),
+        Err(payload) => Err(Failure {
+            message: panic_message(payload.as_ref()),
+            picks,
+        }),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text.to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic with a payload that is not text".to_string()
+    }
+}
+
+/// The command that replays `seed`: the test harness names each test's
+/// thread after the test.
+fn replay_line(seed: u64) -> String {
+    let name = std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .map_or("<the test's name>".to_string(), str::to_string);
+    format!("LOOPLET_SEED={seed} cargo test {name}")
+}
+
+/// The number (from 1) of the first choice where two runs differ.
+fn first_difference(a: &[(u32, u32)], b: &[(u32, u32)]) -> usize {
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    same + 1
 }

@@ -323,12 +323,18 @@ impl Local {
         *self.chooser.borrow_mut() = Some(crate::choose::Chooser::new(seed));
     }
 
-    /// The chooser's seed, decisions so far, and trail (see `choose.rs`).
+    /// The chooser's seed and its choices so far (see `choose.rs`).
     #[cfg(feature = "explore")]
-    pub(crate) fn explored(&self) -> Option<(u64, u64, u64)> {
+    pub(crate) fn explored(&self) -> Option<(u64, Vec<(u32, u32)>)> {
         let chooser = self.chooser.borrow();
         let chooser = chooser.as_ref()?;
-        Some((chooser.seed(), chooser.decisions(), chooser.trail()))
+        Some((chooser.seed(), chooser.picks().to_vec()))
+    }
+
+    /// The chooser's seed alone (cheap: no copy of the choices).
+    #[cfg(feature = "explore")]
+    pub(crate) fn explore_seed(&self) -> Option<u64> {
+        self.chooser.borrow().as_ref().map(|chooser| chooser.seed())
     }
 
     /// Takes the main future's wake flag: true means "poll it now".
