@@ -242,3 +242,117 @@ fn a_test_that_depends_on_more_than_the_seed_is_reported_as_such() {
     assert!(message.contains("cannot be replayed"), "{message}");
     assert!(message.contains("passed"), "{message}");
 }
+
+// ------------------------------------------------------------ the paused clock
+
+fn paused() -> Runtime {
+    Builder::new().start_paused(true).build().unwrap()
+}
+
+#[test]
+fn a_paused_loop_sleeps_an_hour_in_no_time() {
+    use std::time::{Duration, Instant};
+    let wall = Instant::now();
+    let advanced = paused().block_on(async {
+        let start = runtime::time::now();
+        runtime::time::sleep(Duration::from_secs(3600)).await;
+        runtime::time::now() - start
+    });
+    assert!(advanced >= Duration::from_secs(3600), "{advanced:?}");
+    assert!(advanced < Duration::from_secs(3601), "{advanced:?}");
+    assert!(
+        wall.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        wall.elapsed()
+    );
+}
+
+#[test]
+fn a_paused_clock_stands_still_while_tasks_run_and_timers_fire_in_order() {
+    use std::time::Duration;
+    paused().block_on(async {
+        let start = runtime::time::now();
+        for _ in 0..1000 {
+            yield_now().await;
+        }
+        assert_eq!(runtime::time::now(), start, "the clock moved by itself");
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let tasks: Vec<_> = [30u64, 10, 20, 10]
+            .into_iter()
+            .enumerate()
+            .map(|(n, secs)| {
+                let log = log.clone();
+                spawn(async move {
+                    runtime::time::sleep(Duration::from_secs(secs)).await;
+                    log.borrow_mut().push((n, runtime::time::now() - start));
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let secs = |s| Duration::from_secs(s);
+        assert_eq!(
+            log.take(),
+            [(1, secs(10)), (3, secs(10)), (2, secs(20)), (0, secs(30))],
+            "timers fire in (deadline, creation) order, each at its deadline"
+        );
+        // A timeout on a paused clock: exactly its length, in no real time.
+        let before = runtime::time::now();
+        let result = runtime::time::timeout(secs(5), runtime::time::sleep(secs(60))).await;
+        assert!(result.is_err());
+        assert_eq!(runtime::time::now() - before, secs(5));
+    });
+}
+
+#[test]
+fn a_paused_loop_waits_for_a_blocking_job_instead_of_calling_it_a_deadlock() {
+    let value = paused().block_on(async {
+        runtime::spawn_blocking(|| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            7
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(value, 7);
+}
+
+#[test]
+fn a_deadlock_panics_naming_the_seed_and_what_each_task_waits_on() {
+    let outcome = std::panic::catch_unwind(|| {
+        Builder::new()
+            .start_paused(true)
+            .explore_seed(5)
+            .build()
+            .unwrap()
+            .block_on(async {
+                let never = Rc::new(runtime::sync::Event::new());
+                let stuck = runtime::spawn_named("stuck on an event", {
+                    let never = never.clone();
+                    async move { never.wait().await }
+                });
+                stuck.await.unwrap();
+            })
+    });
+    let payload = outcome.expect_err("a deadlock should panic");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("deadlock"), "{message}");
+    assert!(message.contains("(seed 5)"), "{message}");
+    assert!(message.contains("stuck on an event"), "{message}");
+}
+
+#[test]
+fn check_reports_a_deadlock_with_its_seed() {
+    let message = check_failure(3, || {
+        Box::pin(async {
+            let never = runtime::sync::Event::new();
+            never.wait().await;
+        })
+    });
+    assert!(message.contains("seed 0"), "{message}");
+    assert!(message.contains("deadlock"), "{message}");
+}

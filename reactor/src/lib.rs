@@ -52,6 +52,16 @@ pub struct Reactor {
     interrupter: Interrupter,
     registrations: Registrations,
     timers: Timers,
+    clock: Clock,
+}
+
+/// The loop's time. Real, or paused: then it stands still until the loop
+/// jumps it to the next timer ([`Reactor::jump_to_next_timer`]), so a test
+/// of an hour of timeouts runs in no time and the same way every run.
+#[derive(Debug, Clone, Copy)]
+enum Clock {
+    Real,
+    Paused(Instant),
 }
 
 /// What one [`Reactor::turn`] saw, for the loop's trace and statistics.
@@ -90,7 +100,42 @@ impl Reactor {
             },
             registrations: Registrations::new(),
             timers: Timers::new(),
+            clock: Clock::Real,
         })
+    }
+
+    /// The loop's time: `Instant::now()`, or the paused clock's.
+    #[inline]
+    pub fn now(&self) -> Instant {
+        match self.clock {
+            Clock::Real => Instant::now(),
+            Clock::Paused(now) => now,
+        }
+    }
+
+    /// Stops the loop's clock where it is now; from here it moves only by
+    /// [`Reactor::jump_to_next_timer`].
+    pub fn pause_clock(&mut self) {
+        self.clock = Clock::Paused(self.now());
+    }
+
+    /// Is the clock paused?
+    pub fn clock_is_paused(&self) -> bool {
+        matches!(self.clock, Clock::Paused(_))
+    }
+
+    /// A paused clock jumps to the nearest timer's deadline (the next
+    /// `turn` or `park` then fires it). False, and nothing moves, if no
+    /// timer is pending or the clock is real.
+    pub fn jump_to_next_timer(&mut self) -> bool {
+        let Clock::Paused(now) = self.clock else {
+            return false;
+        };
+        let Some(deadline) = self.timers.next_deadline() else {
+            return false;
+        };
+        self.clock = Clock::Paused(now.max(deadline));
+        true
     }
 
     /// The loop's timers: the time module inserts and cancels here.
@@ -135,7 +180,7 @@ impl Reactor {
     /// wakes them, after it stops borrowing the reactor.
     pub fn turn(&mut self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> io::Result<Turn> {
         // The nearest deadline bounds the sleep: this is how timers work.
-        let timeout = self.timers.poll_timeout(Instant::now(), timeout);
+        let timeout = self.timers.poll_timeout(self.now(), timeout);
         let mut turn = Turn {
             timeout,
             ..Turn::default()
@@ -163,7 +208,7 @@ impl Reactor {
             }
         }
         turn.socket_wakers = woken.len();
-        turn.timers_fired = self.timers.fire_expired(Instant::now(), woken);
+        turn.timers_fired = self.timers.fire_expired(self.now(), woken);
         Ok(turn)
     }
     // ANCHOR_END: turn
@@ -183,13 +228,13 @@ impl Reactor {
     /// false: a socket's event would not end this sleep. A wake-up with
     /// nothing to do (a stale unpark) is harmless: the caller looks again.
     pub fn park(&mut self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> Turn {
-        let timeout = self.timers.poll_timeout(Instant::now(), timeout);
+        let timeout = self.timers.poll_timeout(self.now(), timeout);
         match timeout {
             Some(Duration::ZERO) => {} // a timer is due, or the caller only looks
             Some(limit) => std::thread::park_timeout(limit),
             None => std::thread::park(),
         }
-        let timers_fired = self.timers.fire_expired(Instant::now(), woken);
+        let timers_fired = self.timers.fire_expired(self.now(), woken);
         Turn {
             timeout,
             timers_fired,
@@ -324,5 +369,23 @@ mod tests {
         assert_eq!(turn.timers_fired, 1);
         assert!(start.elapsed() >= Duration::from_millis(20));
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_paused_clock_moves_only_by_jumping_to_the_next_timer() {
+        let mut reactor = Reactor::new().unwrap();
+        assert!(!reactor.jump_to_next_timer(), "a real clock does not jump");
+        reactor.pause_clock();
+        let start = reactor.now();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(reactor.now(), start, "a paused clock stands still");
+        assert!(!reactor.jump_to_next_timer(), "no timer: nowhere to jump");
+        let hour = start + Duration::from_secs(3600);
+        reactor.timers().insert(hour, Waker::noop().clone());
+        assert!(reactor.jump_to_next_timer());
+        assert_eq!(reactor.now(), hour);
+        let mut woken = Vec::new();
+        let turn = reactor.park(Some(Duration::ZERO), &mut woken);
+        assert_eq!(turn.timers_fired, 1);
     }
 }

@@ -105,6 +105,11 @@ impl Timers {
     }
     // ANCHOR_END: timers
 
+    /// The nearest deadline, if any timer is pending.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.pending.first_key_value().map(|(key, _)| key.deadline)
+    }
+
     /// How many timers are pending.
     pub fn len(&self) -> usize {
         self.pending.len()

@@ -97,6 +97,8 @@ struct PoolState {
     taken: u64,
     /// `taken` when the lookout was called, or when it last looked.
     taken_at_last_look: u64,
+    /// Jobs submitted and not yet finished (queued or running).
+    in_flight: usize,
     shutdown: bool,
 }
 // ANCHOR_END: pool_state
@@ -116,6 +118,7 @@ impl Pool {
                     lookout: false,
                     taken: 0,
                     taken_at_last_look: 0,
+                    in_flight: 0,
                     shutdown: false,
                 }),
                 work: Condvar::new(),
@@ -135,6 +138,7 @@ impl Pool {
             return; // the loop is ending: the job is dropped unrun
         }
         state.queue.push_back(job);
+        state.in_flight += 1;
         if state.queue.len() == 1 && state.lookout {
             // The lookout is watching a queue that emptied meanwhile: this
             // job is new, so look at it now rather than after `LOOK_AGAIN`.
@@ -215,6 +219,7 @@ impl Pool {
                                           // this is a second net so a thread is never lost to one.
                 let _ = panic::catch_unwind(AssertUnwindSafe(job));
                 state = lock(&inner.state);
+                state.in_flight -= 1;
                 continue;
             }
             state.idle += 1;
@@ -238,12 +243,20 @@ impl Pool {
     }
     // ANCHOR_END: worker
 
+    /// Jobs submitted and not yet finished. A job's own last act (sending
+    /// its result, which wakes its task) comes before it stops counting.
+    #[cfg_attr(not(feature = "explore"), allow(dead_code))]
+    pub fn in_flight(&self) -> usize {
+        lock(&self.inner.state).in_flight
+    }
+
     /// Ends the pool: drops the jobs still queued and waits until every
     /// thread, including those running a job, has exited.
     pub fn shutdown(&self) {
         let mut state = lock(&self.inner.state);
         state.shutdown = true;
         let never_started = std::mem::take(&mut state.queue);
+        state.in_flight -= never_started.len();
         self.inner.work.notify_all();
         self.inner.look.notify_all();
         while state.threads > 0 {

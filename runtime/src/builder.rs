@@ -23,6 +23,8 @@ pub struct Builder {
     reports: Sink,
     #[cfg(feature = "explore")]
     explore_seed: Option<u64>,
+    #[cfg(feature = "explore")]
+    start_paused: bool,
 }
 
 impl Default for Builder {
@@ -34,6 +36,8 @@ impl Default for Builder {
             reports: Sink::default(),
             #[cfg(feature = "explore")]
             explore_seed: None,
+            #[cfg(feature = "explore")]
+            start_paused: false,
         }
     }
 }
@@ -125,6 +129,18 @@ impl Builder {
         self
     }
 
+    /// A virtual clock: the loop's time ([`time::now`](crate::time::now))
+    /// stands still, and when no task is ready and nothing else is due, the
+    /// loop jumps it to the next timer instead of waiting. An hour of
+    /// `sleep` takes no time, the same way every run. With nothing ready,
+    /// no timer and nothing in flight, the loop panics ("deadlock"), naming
+    /// its tasks. With the cargo feature `explore`; for tests.
+    #[cfg(feature = "explore")]
+    pub fn start_paused(&mut self, on: bool) -> &mut Self {
+        self.start_paused = on;
+        self
+    }
+
     /// Makes the loop: opens its poller. Fails if a setting is invalid, or
     /// if the OS refuses (the process is out of file descriptors, for one).
     pub fn build(&mut self) -> io::Result<Runtime> {
@@ -144,6 +160,10 @@ impl Builder {
         #[cfg(feature = "explore")]
         if let Some(seed) = self.explore_seed {
             runtime.explore(seed);
+        }
+        #[cfg(feature = "explore")]
+        if self.start_paused {
+            runtime.pause_clock();
         }
         Ok(runtime)
     }

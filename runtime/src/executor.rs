@@ -283,6 +283,21 @@ pub(crate) fn in_loop() -> bool {
         .unwrap_or(false)
 }
 
+/// The running loop's time (see `time::now`); `None` outside a loop, or
+/// while its reactor is in use (it never is while a task is polled).
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn loop_now() -> Option<std::time::Instant> {
+    CURRENT
+        .try_with(|current| {
+            let current = current.try_borrow().ok()?;
+            let reactor = current.as_ref()?.reactor.try_borrow().ok()?;
+            Some(reactor.now())
+        })
+        .ok()
+        .flatten()
+}
+
 /// The running loop's seed, if it explores. `None` outside a loop.
 #[cfg(feature = "explore")]
 pub(crate) fn explore_seed() -> Option<u64> {
@@ -311,6 +326,13 @@ impl Runtime {
     #[cfg(feature = "explore")]
     pub(crate) fn explore(&self, seed: u64) {
         self.core.shared.local().explore(seed);
+    }
+
+    /// Stops this loop's clock: from now on it moves only when the idle
+    /// loop jumps it to the next timer.
+    #[cfg(feature = "explore")]
+    pub(crate) fn pause_clock(&self) {
+        self.core.reactor.borrow_mut().pause_clock();
     }
 
     /// This loop's seed and the choices it made so far, if it explores.
@@ -518,6 +540,10 @@ impl Core {
     /// Sleeps in the reactor for at most `timeout` (`None`: until woken),
     /// following the sleep handshake in `queue.rs` unless the timeout is zero.
     fn park(&self, timeout: Option<Duration>) {
+        #[cfg(feature = "explore")]
+        if timeout.is_none() && self.reactor.borrow().clock_is_paused() && self.idle_rule() {
+            return; // looked, or jumped the clock: no real sleep
+        }
         let shared = &self.shared;
         let mut woken = self.woken.take();
         let mut reactor = self.reactor.borrow_mut();
@@ -554,6 +580,67 @@ impl Core {
             Err(e) => panic!("the event loop's poll failed and it cannot go on: {e}"),
         }
         self.woken.set(woken);
+    }
+
+    // ANCHOR: idle_rule
+    /// The idle rule of a paused clock, stated once: when no task is ready,
+    /// look at the OS without waiting; if that brought nothing and no other
+    /// thread handed us anything, jump the clock to the next timer. With no
+    /// timer and nothing in flight (no blocking job, no socket), nothing can
+    /// ever wake the loop: that is a deadlock, and it panics saying so.
+    /// Returns false when the loop should really sleep: nothing is due, but
+    /// a blocking job or a socket may still wake it.
+    ///
+    /// The jump races with real I/O: a reply already on its way over a real
+    /// socket loses to a timer the clock jumps to. Paused loops are for
+    /// tests whose waits are timers and tasks.
+    #[cfg(feature = "explore")]
+    fn idle_rule(&self) -> bool {
+        self.park(Some(Duration::ZERO)); // just look
+        if self.shared.local().has_ready_work() {
+            return true;
+        }
+        // In this order: a job's wake is queued before it stops counting.
+        let in_flight = self.blocking.in_flight() > 0 || self.reactor.borrow().watches_sockets();
+        if self.shared.has_injected() {
+            return true;
+        }
+        if self.reactor.borrow_mut().jump_to_next_timer() {
+            trace!("paused clock: nothing to run, jump to the next timer");
+            self.park(Some(Duration::ZERO)); // fires it
+            return true;
+        }
+        if in_flight {
+            return false;
+        }
+        self.deadlock()
+    }
+    // ANCHOR_END: idle_rule
+
+    /// Nothing is ready, no timer is left and nothing is in flight: no wake
+    /// can ever come. Says which seed, and what each task waits on.
+    #[cfg(feature = "explore")]
+    fn deadlock(&self) -> ! {
+        let seed = self.shared.local().explore_seed();
+        let tasks = {
+            let table = self.tasks.borrow();
+            observe::task_infos(table.iter().map(|task| task.header().snapshot()))
+        };
+        let mut message = format!(
+            "deadlock: the loop's clock is paused{}, no task is ready, no timer is left \
+             and nothing is in flight (no blocking job, no socket), so nothing can wake it. ",
+            seed.map_or(String::new(), |seed| format!(" (seed {seed})"))
+        );
+        if tasks.is_empty() {
+            message
+                .push_str("No task is left: the main future waits on something no task will do.");
+        } else {
+            message.push_str("The tasks, and what each waits on:");
+            for task in &tasks {
+                message.push_str(&format!("\n  {task}"));
+            }
+        }
+        panic!("{message}");
     }
 
     /// Step 4 of the loop: queues the wakes other threads sent, and runs the

@@ -40,7 +40,8 @@ pub fn seed() -> Option<u64> {
 }
 
 // ANCHOR: check
-/// Runs `test` on a fresh loop for each of `runs` seeds (0, 1, 2, ...), and
+/// Runs `test` on a fresh paused loop (see `Builder::start_paused`) for
+/// each of `runs` seeds (0, 1, 2, ...), and
 /// panics at the first seed whose run fails, naming the seed, how many
 /// scheduling choices the run made, and a command that replays it.
 ///
@@ -147,6 +148,7 @@ where
 {
     let runtime = Builder::new()
         .explore_seed(seed)
+        .start_paused(true)
         .build()
         .expect("explore::check could not make a loop");
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(test())));

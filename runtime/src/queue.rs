@@ -216,6 +216,14 @@ impl Shared {
         idle
     }
 
+    /// Did another thread hand the loop anything (a wake, a release) that
+    /// it has not taken yet?
+    #[cfg(feature = "explore")]
+    pub(crate) fn has_injected(&self) -> bool {
+        let injected = lock(&self.injected);
+        !injected.tasks.is_empty() || injected.main_woken || !injected.released.is_empty()
+    }
+
     /// The loop is awake again: wakes from now on need no bell.
     pub(crate) fn finish_park(&self) {
         self.sleeping.store(AWAKE, Ordering::SeqCst);

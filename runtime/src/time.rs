@@ -23,6 +23,15 @@ use crate::coop;
 use crate::handle::LoopHandle;
 use crate::observe::{self, Recording, WaitRecord};
 
+/// The loop's time, asyncio's `loop.time()`: `Instant::now()`, except in a
+/// loop whose clock is paused (`Builder::start_paused`, with the feature
+/// `explore`), where it is the paused clock's time, which moves only when
+/// the idle loop jumps it to the next timer. Outside a loop,
+/// `Instant::now()`. `sleep`, `timeout` and `interval` measure from it.
+pub fn now() -> Instant {
+    crate::executor::loop_now().unwrap_or_else(Instant::now)
+}
+
 /// Waits until `duration` has passed: asyncio's `await asyncio.sleep(d)`.
 ///
 /// It never returns early. `Duration::MAX` sleeps forever.
@@ -36,7 +45,7 @@ use crate::observe::{self, Recording, WaitRecord};
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(deadline_after(Instant::now(), duration))
+    Sleep::new(deadline_after(now(), duration))
 }
 
 /// Waits until `deadline`. A deadline in the past is ready at once.
@@ -109,7 +118,7 @@ impl Sleep {
             observe::waiting_on(WaitRecord::timer(None));
             return Poll::Pending; // never: no timer, nobody will wake us
         };
-        if Instant::now() >= deadline {
+        if now() >= deadline {
             self.cancel_timer();
             return Poll::Ready(());
         }
@@ -251,7 +260,7 @@ impl std::error::Error for Elapsed {}
 pub fn interval(period: Duration) -> Interval {
     Interval {
         period,
-        next: Some(Instant::now()),
+        next: Some(now()),
         sleep: None,
         yielded: false,
     }
@@ -298,7 +307,7 @@ impl Interval {
             std::task::ready!(Pin::new(sleep).poll(cx));
             self.sleep = None;
         }
-        let now = Instant::now();
+        let now = now();
         self.next = match scheduled.checked_add(self.period) {
             Some(next) if next > now => Some(next),
             // Late by a period or more: start again from now, no burst.
