@@ -356,3 +356,87 @@ fn check_reports_a_deadlock_with_its_seed() {
     assert!(message.contains("seed 0"), "{message}");
     assert!(message.contains("deadlock"), "{message}");
 }
+
+// ------------------------------------------------------------ PCT
+
+// ANCHOR: late_reader
+/// A bug of depth 1 that a uniform shuffle almost never shows: `reader`
+/// assumes it runs before `worker` has finished its 20 steps. A uniform
+/// shuffle lets `worker` run all 20 first with odds of about 1 in 2^20;
+/// PCT gives `worker` the higher priority in half its runs, and then it
+/// runs to the end before `reader` ever starts.
+async fn reader_sees_the_worker_unfinished() {
+    let done = Rc::new(Cell::new(false));
+    let worker = spawn({
+        let done = done.clone();
+        async move {
+            for _ in 0..20 {
+                yield_now().await;
+            }
+            done.set(true);
+        }
+    });
+    let reader = spawn({
+        let done = done.clone();
+        async move { assert!(!done.get(), "the reader came after the worker finished") }
+    });
+    worker.await.unwrap();
+    reader.await.unwrap();
+}
+// ANCHOR_END: late_reader
+
+#[test]
+fn pct_finds_in_a_few_runs_a_bug_a_uniform_shuffle_misses_in_a_hundred() {
+    // Uniform: 100 seeds, no failure.
+    runtime::explore::check(100, reader_sees_the_worker_unfinished);
+    // PCT, depth 1: found within 20 runs (about half of all runs fail).
+    let outcome = std::panic::catch_unwind(|| {
+        runtime::explore::check_pct(20, 1, reader_sees_the_worker_unfinished)
+    });
+    let message = outcome
+        .expect_err("PCT should find the late reader")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(message.contains("(PCT, depth 1)"), "{message}");
+    assert!(
+        message.contains("the reader came after the worker finished"),
+        "{message}"
+    );
+}
+
+#[test]
+fn pct_lets_a_spinning_task_through() {
+    // The spinner waits, yielding, for a flag another task sets. Strict
+    // priorities with the spinner on top would spin for ever; PCT drops a
+    // task that keeps winning while others wait.
+    runtime::explore::check_pct(20, 2, || async {
+        let flag = Rc::new(Cell::new(false));
+        let spinner = spawn({
+            let flag = flag.clone();
+            async move {
+                while !flag.get() {
+                    yield_now().await;
+                }
+            }
+        });
+        let setter = spawn({
+            let flag = flag.clone();
+            async move { flag.set(true) }
+        });
+        spinner.await.unwrap();
+        setter.await.unwrap();
+    });
+}
+
+#[test]
+fn pct_finds_the_cache_bug_and_replays_it() {
+    let outcome = std::panic::catch_unwind(|| runtime::explore::check_pct(50, 2, cache_loads_once));
+    let message = outcome
+        .expect_err("PCT should find the double load")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(message.contains("the value was loaded twice"), "{message}");
+    assert!(!message.contains("cannot be replayed"), "{message}");
+}

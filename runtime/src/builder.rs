@@ -159,7 +159,7 @@ impl Builder {
         )?;
         #[cfg(feature = "explore")]
         if let Some(seed) = self.explore_seed {
-            runtime.explore(seed);
+            runtime.explore(crate::choose::Chooser::new(seed));
         }
         #[cfg(feature = "explore")]
         if self.start_paused {

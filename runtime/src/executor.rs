@@ -322,10 +322,10 @@ pub(crate) fn with_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
 }
 
 impl Runtime {
-    /// Lets `seed` choose the order of ready tasks from now on.
+    /// Lets `chooser` choose the order of ready tasks from now on.
     #[cfg(feature = "explore")]
-    pub(crate) fn explore(&self, seed: u64) {
-        self.core.shared.local().explore(seed);
+    pub(crate) fn explore(&self, chooser: crate::choose::Chooser) {
+        self.core.shared.local().explore(chooser);
     }
 
     /// Stops this loop's clock: from now on it moves only when the idle

@@ -32,6 +32,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::builder::Builder;
+use crate::choose::Chooser;
 
 /// The seed of the loop running on this thread, if it explores (it was
 /// built with `Builder::explore_seed`); `None` otherwise, and outside a loop.
@@ -41,9 +42,9 @@ pub fn seed() -> Option<u64> {
 
 // ANCHOR: check
 /// Runs `test` on a fresh paused loop (see `Builder::start_paused`) for
-/// each of `runs` seeds (0, 1, 2, ...), and
-/// panics at the first seed whose run fails, naming the seed, how many
-/// scheduling choices the run made, and a command that replays it.
+/// each of `runs` seeds (0, 1, 2, ...), ready tasks in an order each seed
+/// chooses, and panics at the first seed whose run fails, naming the seed,
+/// how many scheduling choices the run made, and a command that replays it.
 ///
 /// `LOOPLET_SEEDS=n` runs `n` seeds instead of `runs`; `LOOPLET_SEED=s`
 /// runs seed `s` alone (the replay). Before it reports a failure, `check`
@@ -77,15 +78,55 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,
 {
+    explore(runs, &Chooser::new, &test);
+}
+
+/// [`check`] with PCT instead of a uniform shuffle: each task gets a random
+/// priority and the highest-priority ready task runs, except at `depth - 1`
+/// random change points where the running task drops below the others
+/// (see `choose.rs`). A bug that needs `depth` orderings to line up is found
+/// in one run with probability at least 1/(n k^(depth-1)) for n tasks and k
+/// steps; some that a uniform shuffle almost never hits (one task running
+/// many steps before another's first) PCT finds in a few runs.
+///
+/// The number of steps among which the change points fall is counted once,
+/// by a first run of the test (uniform, seed `u64::MAX`), so a replay with
+/// `LOOPLET_SEED` places them the same way.
+#[track_caller]
+pub fn check_pct<F, Fut>(runs: usize, depth: usize, test: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let depth = u32::try_from(depth.max(1)).unwrap_or(u32::MAX);
+    let steps = match run_seed(&Chooser::new(u64::MAX), &test) {
+        Ok(picks) | Err(Failure { picks, .. }) => picks.len().max(1) as u64,
+    };
+    explore(runs, &|seed| Chooser::pct(seed, depth, steps), &test);
+}
+// ANCHOR_END: check
+
+/// The loop of [`check`] and [`check_pct`]: one run per seed, each on a
+/// fresh paused loop with the chooser `chooser_for(seed)` makes.
+#[track_caller]
+fn explore<F, Fut>(runs: usize, chooser_for: &dyn Fn(u64) -> Chooser, test: &F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
     for seed in seeds(runs) {
-        let Err(failure) = run_seed(seed, &test) else {
+        let chooser = chooser_for(seed);
+        let Err(failure) = run_seed(&chooser, test) else {
             continue;
         };
-        let again = run_seed(seed, &test);
+        let again = run_seed(&chooser, test);
         let replay = replay_line(seed);
+        let how = chooser
+            .depth()
+            .map_or(String::new(), |depth| format!(" (PCT, depth {depth})"));
         let message = match &again {
             Err(second) if second.picks == failure.picks => format!(
-                "explore::check: the test failed with seed {seed}, after {} scheduling \
+                "explore::check: the test failed with seed {seed}{how}, after {} scheduling \
                  choices: {}\nreplay it: {replay}\n(add LOOPLET_TRACE=1 to watch each poll)",
                 failure.picks.len(),
                 failure.message
@@ -95,7 +136,7 @@ where
                     Ok(picks) | Err(Failure { picks, .. }) => picks,
                 };
                 format!(
-                    "explore::check: the test failed with seed {seed} ({}), but a second \
+                    "explore::check: the test failed with seed {seed}{how} ({}), but a second \
                      run of that seed {}: the test depends on something the seed does not \
                      choose (the real clock, real randomness, another thread), so its \
                      failure cannot be replayed. The runs parted at scheduling choice {}.",
@@ -112,7 +153,6 @@ where
         panic!("{message}");
     }
 }
-// ANCHOR_END: check
 
 /// A failed run: the panic's message, and the choices made until then.
 struct Failure {
@@ -139,18 +179,18 @@ fn seeds(runs: usize) -> Vec<u64> {
     (0..runs).collect()
 }
 
-/// One run of `test` on a fresh loop that `seed` schedules: its choices if
-/// it passed, or how it failed.
-fn run_seed<F, Fut>(seed: u64, test: &F) -> Result<Vec<(u32, u32)>, Failure>
+/// One run of `test` on a fresh paused loop that `chooser` schedules: its
+/// choices if it passed, or how it failed.
+fn run_seed<F, Fut>(chooser: &Chooser, test: &F) -> Result<Vec<(u32, u32)>, Failure>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,
 {
     let runtime = Builder::new()
-        .explore_seed(seed)
         .start_paused(true)
         .build()
         .expect("explore::check could not make a loop");
+    runtime.explore(chooser.clone());
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(test())));
     let picks = runtime
         .explored()

@@ -309,7 +309,7 @@ impl Local {
         #[cfg(feature = "explore")]
         let task = match self.chooser.borrow_mut().as_mut() {
             Some(chooser) => {
-                let index = chooser.pick(queue.len());
+                let index = chooser.pick(queue.len(), &|i| queue[i].header().id());
                 queue.remove(index)
             }
             None => queue.pop_front(),
@@ -325,10 +325,10 @@ impl Local {
     }
     // ANCHOR_END: pop
 
-    /// From now on, `pop` lets `seed` choose among the ready tasks.
+    /// From now on, `pop` lets `chooser` choose among the ready tasks.
     #[cfg(feature = "explore")]
-    pub(crate) fn explore(&self, seed: u64) {
-        *self.chooser.borrow_mut() = Some(crate::choose::Chooser::new(seed));
+    pub(crate) fn explore(&self, chooser: crate::choose::Chooser) {
+        *self.chooser.borrow_mut() = Some(chooser);
     }
 
     /// The chooser's seed and its choices so far (see `choose.rs`).
