@@ -192,7 +192,18 @@ impl Reactor {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        for event in self.events.iter() {
+        // The OS reports events in the order they came; a loop exploring
+        // schedules (the feature `explore`) takes them in token order, so
+        // that only its seed chooses what runs first.
+        #[cfg(feature = "explore")]
+        let events = {
+            let mut events: Vec<_> = self.events.iter().collect();
+            events.sort_by_key(|event| event.token());
+            events
+        };
+        #[cfg(not(feature = "explore"))]
+        let events = self.events.iter();
+        for event in events {
             turn.events += 1;
             if event.token() == INTERRUPT_TOKEN {
                 // mio's Waker is an edge-triggered eventfd (or a pipe): each
