@@ -440,3 +440,14 @@ fn pct_finds_the_cache_bug_and_replays_it() {
     assert!(message.contains("the value was loaded twice"), "{message}");
     assert!(!message.contains("cannot be replayed"), "{message}");
 }
+
+#[test]
+fn a_failure_is_shrunk_to_the_choices_it_needs() {
+    // The double load needs one choice against first in, first out: the
+    // basket's look before the page's fetch is done.
+    let message = check_failure(100, || Box::pin(cache_loads_once()));
+    assert!(
+        message.contains("shrunk: it still fails with 1 of its"),
+        "{message}"
+    );
+}

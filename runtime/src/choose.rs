@@ -61,6 +61,10 @@ enum Strategy {
     Uniform,
     /// Probabilistic concurrency testing (see [`Pct`]).
     Pct(Pct),
+    /// The choices of an earlier run, as indices, one per choice; past
+    /// their end (or where one no longer fits), first in, first out. How a
+    /// failure is shrunk (see `explore.rs`).
+    Replay(Vec<u32>),
 }
 
 // ANCHOR: pct
@@ -171,6 +175,16 @@ impl Chooser {
         }
     }
 
+    /// Replays `indices`, one per choice, first in, first out after them.
+    pub(crate) fn replay(seed: u64, indices: Vec<u32>) -> Chooser {
+        Chooser {
+            seed,
+            rng: SplitMix64::new(seed),
+            strategy: Strategy::Replay(indices),
+            picks: Vec::new(),
+        }
+    }
+
     /// Which of `ready` waiting tasks runs next: an index from the front.
     /// `id_of(i)` is the id of the task at index `i`.
     pub(crate) fn pick(&mut self, ready: usize, id_of: &dyn Fn(usize) -> u64) -> usize {
@@ -179,6 +193,15 @@ impl Chooser {
             Strategy::Uniform if ready < 2 => return 0, // no choice to make
             Strategy::Uniform => self.rng.below(ready),
             Strategy::Pct(pct) => pct.pick(&mut self.rng, ready, id_of),
+            Strategy::Replay(_) if ready < 2 => return 0,
+            Strategy::Replay(indices) => {
+                let at = self.picks.len();
+                indices
+                    .get(at)
+                    .map(|&i| i as usize)
+                    .filter(|&i| i < ready)
+                    .unwrap_or(0)
+            }
         };
         if ready > 1 {
             let saturated = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -194,7 +217,7 @@ impl Chooser {
     /// The PCT depth, if this chooser uses PCT.
     pub(crate) fn depth(&self) -> Option<u32> {
         match &self.strategy {
-            Strategy::Uniform => None,
+            Strategy::Uniform | Strategy::Replay(_) => None,
             Strategy::Pct(pct) => Some(pct.depth),
         }
     }

@@ -127,9 +127,10 @@ where
         let message = match &again {
             Err(second) if second.picks == failure.picks => format!(
                 "explore::check: the test failed with seed {seed}{how}, after {} scheduling \
-                 choices: {}\nreplay it: {replay}\n(add LOOPLET_TRACE=1 to watch each poll)",
+                 choices: {}\nreplay it: {replay}\n(add LOOPLET_TRACE=1 to watch each poll)\n{}",
                 failure.picks.len(),
-                failure.message
+                failure.message,
+                shrink(seed, &failure.picks, test),
             ),
             _ => {
                 let second = match &again {
@@ -153,6 +154,36 @@ where
         panic!("{message}");
     }
 }
+
+// ANCHOR: shrink
+/// Shrinks a failing run: resets its choices to first in, first out one at
+/// a time (greedily, front to back), keeping each reset while the test
+/// still fails. What is left is how many choices the failure needs to go
+/// against the ordinary order: the bug's depth, as far as this finds it.
+fn shrink<F, Fut>(seed: u64, picks: &[(u32, u32)], test: &F) -> String
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut indices: Vec<u32> = picks.iter().map(|&(index, _)| index).collect();
+    for at in 0..indices.len() {
+        if indices[at] == 0 {
+            continue;
+        }
+        let mut tried = indices.clone();
+        tried[at] = 0;
+        if run_seed(&Chooser::replay(seed, tried.clone()), test).is_err() {
+            indices = tried;
+        }
+    }
+    let against = indices.iter().filter(|&&index| index != 0).count();
+    format!(
+        "shrunk: it still fails with {against} of its {} choices going against first in, \
+         first out (the rest reset to the oldest ready task)",
+        indices.len()
+    )
+}
+// ANCHOR_END: shrink
 
 /// A failed run: the panic's message, and the choices made until then.
 struct Failure {
