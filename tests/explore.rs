@@ -102,27 +102,30 @@ impl Cache {
 }
 
 /// One task reads the cache at once; another a moment later, expecting
-/// the first to have filled it. True if the value was loaded only once.
+/// the first to have filled it. How many times the value was loaded.
+async fn loads() -> u32 {
+    let cache = Rc::new(Cache {
+        value: Cell::new(None),
+        loads: Cell::new(0),
+    });
+    let first = spawn({
+        let cache = cache.clone();
+        async move { cache.get().await }
+    });
+    let later = spawn({
+        let cache = cache.clone();
+        async move {
+            yield_now().await;
+            cache.get().await
+        }
+    });
+    assert_eq!((first.await.unwrap(), later.await.unwrap()), (42, 42));
+    cache.loads.get()
+}
+
+/// True if the value was loaded only once, on a loop `seed` schedules.
 fn loaded_once(seed: Option<u64>) -> bool {
-    runtime(seed).block_on(async {
-        let cache = Rc::new(Cache {
-            value: Cell::new(None),
-            loads: Cell::new(0),
-        });
-        let first = spawn({
-            let cache = cache.clone();
-            async move { cache.get().await }
-        });
-        let later = spawn({
-            let cache = cache.clone();
-            async move {
-                yield_now().await;
-                cache.get().await
-            }
-        });
-        assert_eq!((first.await.unwrap(), later.await.unwrap()), (42, 42));
-        cache.loads.get() == 1
-    })
+    runtime(seed).block_on(loads()) == 1
 }
 // ANCHOR_END: cache_bug
 
@@ -141,24 +144,7 @@ fn an_order_bug_passes_first_in_first_out_and_a_seed_finds_it() {
 /// The cache test as a body for `explore::check`: it fails when the value
 /// was loaded twice.
 async fn cache_loads_once() {
-    let cache = Rc::new(Cache {
-        value: Cell::new(None),
-        loads: Cell::new(0),
-    });
-    let first = spawn({
-        let cache = cache.clone();
-        async move { cache.get().await }
-    });
-    let later = spawn({
-        let cache = cache.clone();
-        async move {
-            yield_now().await;
-            cache.get().await
-        }
-    });
-    first.await.unwrap();
-    later.await.unwrap();
-    assert_eq!(cache.loads.get(), 1, "the value was loaded twice");
+    assert_eq!(loads().await, 1, "the value was loaded twice");
 }
 
 /// What `check` panicked with.

@@ -230,6 +230,17 @@ impl Reactor {
         !self.registrations.is_empty()
     }
 
+    /// Waits in this reactor's bed: [`Reactor::turn`] if it watches
+    /// sockets, [`Reactor::park`] if not (the bed the caller announced, by
+    /// asking [`Reactor::watches_sockets`] while it held the reactor).
+    pub fn wait(&mut self, timeout: Option<Duration>, woken: &mut Vec<Waker>) -> io::Result<Turn> {
+        if self.watches_sockets() {
+            self.turn(timeout, woken)
+        } else {
+            Ok(self.park(timeout, woken))
+        }
+    }
+
     // ANCHOR: park
     /// [`Reactor::turn`] for a reactor that watches no socket: sleeps on the
     /// thread's own park token (a futex on Linux) instead of in the OS

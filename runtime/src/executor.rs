@@ -269,10 +269,7 @@ where
 /// Outside a running loop, like `spawn`.
 #[track_caller]
 pub fn tasks() -> Vec<crate::TaskInfo> {
-    with_current("runtime::tasks", |core| {
-        let table = core.tasks.borrow();
-        observe::task_infos(table.iter().map(|task| task.header().snapshot()))
-    })
+    with_current("runtime::tasks", |core| core.task_infos())
 }
 
 /// True if a loop is running on this thread (so `spawn` would not panic).
@@ -547,21 +544,19 @@ impl Core {
         let shared = &self.shared;
         let mut woken = self.woken.take();
         let mut reactor = self.reactor.borrow_mut();
+        // The bed: the OS poll if a socket is watched, else the thread's
+        // park token. It cannot change while we hold the reactor.
         let in_poll = reactor.watches_sockets();
         let turn = if timeout == Some(Duration::ZERO) {
             trace!("look at the OS without sleeping: {POLLS_PER_LOOK} polls since the last look");
-            match in_poll {
-                true => reactor.turn(timeout, &mut woken),
-                false => Ok(reactor.park(timeout, &mut woken)), // only the timers
-            }
+            reactor.wait(timeout, &mut woken)
         } else if shared.prepare_park(in_poll) {
-            let turn = if in_poll {
+            if in_poll {
                 trace!("nothing to run: sleep in the OS poll");
-                reactor.turn(timeout, &mut woken)
             } else {
                 trace!("nothing to run and no socket to watch: park the thread");
-                Ok(reactor.park(timeout, &mut woken))
-            };
+            }
+            let turn = reactor.wait(timeout, &mut woken);
             shared.finish_park();
             turn
         } else {
@@ -580,6 +575,12 @@ impl Core {
             Err(e) => panic!("the event loop's poll failed and it cannot go on: {e}"),
         }
         self.woken.set(woken);
+    }
+
+    /// The live tasks, as `tasks()` shows them.
+    fn task_infos(&self) -> Vec<crate::TaskInfo> {
+        let table = self.tasks.borrow();
+        observe::task_infos(table.iter().map(|task| task.header().snapshot()))
     }
 
     // ANCHOR: idle_rule
@@ -622,10 +623,7 @@ impl Core {
     #[cfg(feature = "explore")]
     fn deadlock(&self) -> ! {
         let seed = self.shared.local().explore_seed();
-        let tasks = {
-            let table = self.tasks.borrow();
-            observe::task_infos(table.iter().map(|task| task.header().snapshot()))
-        };
+        let tasks = self.task_infos();
         let mut message = format!(
             "deadlock: the loop's clock is paused{}, no task is ready, no timer is left \
              and nothing is in flight (no blocking job, no socket), so nothing can wake it. ",

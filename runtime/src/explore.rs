@@ -229,20 +229,11 @@ where
         .unwrap_or_default();
     match outcome {
         Ok(()) => Ok(picks),
-        Err(payload) => Err(Failure {
-            message: panic_message(payload.as_ref()),
-            picks,
-        }),
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        text.to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic with a payload that is not text".to_string()
+        Err(payload) => {
+            let message = crate::contain::message(payload.as_ref()).to_string();
+            crate::contain::drop_payload(payload);
+            Err(Failure { message, picks })
+        }
     }
 }
 

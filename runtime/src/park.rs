@@ -92,6 +92,19 @@ impl Reactor {
         })
     }
 
+    /// `turn` or `park`, as the real reactor's `wait`.
+    pub(crate) fn wait(
+        &mut self,
+        timeout: Option<Duration>,
+        woken: &mut Vec<Waker>,
+    ) -> io::Result<Turn> {
+        if self.watches_sockets() {
+            self.turn(timeout, woken)
+        } else {
+            Ok(self.park(timeout, woken))
+        }
+    }
+
     /// As `turn`, in the other bed.
     pub(crate) fn park(&mut self, timeout: Option<Duration>, _woken: &mut Vec<Waker>) -> Turn {
         self.sleep(timeout, |bells| &mut bells.park);

@@ -564,10 +564,10 @@ impl<F: Future + 'static, S: Schedule> TaskCell<F, S> {
         let mut cx = Context::from_waker(&waker);
         // ANCHOR: pin_and_poll
         let poll = this.with_stage(|stage| {
-            // SAFETY: not COMPLETE (checked above), so the future is the
-            // stage's live field. It lives inside the task's heap allocation
-            // and is never moved out of it: it is dropped in place, by
-            // `drop_future`, which is what `Pin` requires.
+            // The future lives inside the task's heap allocation and never
+            // leaves it: `drop_future` drops it in place.
+            // SAFETY: not COMPLETE (checked above), so `future` is the live
+            // field; and it never moves, which is what `Pin` requires.
             let future = unsafe { Pin::new_unchecked(&mut *stage.future) };
             // A panic in one task must not take the loop down with it.
             panic::catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)))

@@ -50,13 +50,12 @@ fn woken_from_another_thread(
     })
 }
 
-/// The wake races the loop going to sleep: however they interleave, the loop
-/// must wake up and finish (a lost wakeup is a deadlock, which loom reports).
-/// Asleep in the OS poll (a loop that watches sockets).
-#[test]
-fn cross_thread_wake_vs_park() {
-    loom::model(|| {
-        runtime::__loom::sleep_in_poll(true);
+/// A spawned task woken from another thread while the loop goes to sleep,
+/// in the bed `in_poll` names: however they interleave, the loop must wake
+/// up and finish (a lost wakeup is a deadlock, which loom reports).
+fn task_woken_while_the_loop_sleeps(in_poll: bool) {
+    loom::model(move || {
+        runtime::__loom::sleep_in_poll(in_poll);
         let flag = Arc::new(AtomicBool::new(false));
         let polls = Arc::new(AtomicUsize::new(0));
         let spawned = Rc::new(RefCell::new(None));
@@ -71,24 +70,18 @@ fn cross_thread_wake_vs_park() {
     });
 }
 
+/// The wake races the loop going to sleep in the OS poll (a loop that
+/// watches sockets).
+#[test]
+fn cross_thread_wake_vs_park() {
+    task_woken_while_the_loop_sleeps(true);
+}
+
 /// The same race, with the loop parked on its thread (it watches no
 /// socket): the waker must ring the park bell, not the poll's.
 #[test]
 fn cross_thread_wake_vs_park_on_the_thread() {
-    loom::model(|| {
-        runtime::__loom::sleep_in_poll(false);
-        let flag = Arc::new(AtomicBool::new(false));
-        let polls = Arc::new(AtomicUsize::new(0));
-        let spawned = Rc::new(RefCell::new(None));
-        runtime::block_on({
-            let spawned = spawned.clone();
-            async move {
-                let task = runtime::spawn(woken_from_another_thread(flag, polls, spawned));
-                task.await.unwrap();
-            }
-        });
-        spawned.borrow_mut().take().unwrap().join().unwrap();
-    });
+    task_woken_while_the_loop_sleeps(false);
 }
 
 /// The same race for the main future, whose waker takes its own path (the
